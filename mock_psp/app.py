@@ -1,0 +1,65 @@
+"""The provider's Flask app factory. Nothing else lives at module level."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from typing import Mapping
+
+from flask import Flask
+from flask import jsonify
+from flask import request
+from werkzeug.exceptions import HTTPException
+
+from .config import Settings
+from .control import routes as control
+from .dialects.hyperswitch import routes as hyperswitch
+from .provider import Provider
+
+log = logging.getLogger(__name__)
+
+# Every face of the provider: its URL prefix, blueprint and error renderers.
+FACES = (hyperswitch, control)
+
+
+def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
+    """Build one provider app with its own store, scheduler and namespaces.
+
+    :param config: a Settings, or a mapping of Settings fields (``{"db": ":memory:"}``).
+    """
+    settings = config if isinstance(config, Settings) else Settings.from_mapping(config)
+    app = Flask(__name__)
+    app.json.sort_keys = False
+    app.json.compact = True
+    provider = Provider(settings)
+    app.extensions["mock_psp"] = provider
+    for face in FACES:
+        app.register_blueprint(face.bp)
+    _register_error_handlers(app)
+    if settings.background:
+        provider.start()
+    return app
+
+
+def _face_for_path(path: str):
+    for face in FACES:
+        if path == face.PREFIX or path.startswith(face.PREFIX + "/"):
+            return face
+    return None
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        face = _face_for_path(request.path)
+        if face is not None:
+            return face.http_error(error.code or 500)
+        response = jsonify({"error": {"code": error.name.lower().replace(" ", "_"), "message": error.description}})
+        response.status_code = error.code or 500
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        face = _face_for_path(request.path) or control
+        return face.unexpected_error()

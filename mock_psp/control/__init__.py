@@ -1,0 +1,1 @@
+"""The /_mock test-control API."""

@@ -1,0 +1,311 @@
+"""The test-control API under /_mock: namespaces, settings, outcomes, the clock, audit logs.
+
+A call acts on one namespace: the one named by ``X-Mock-Namespace``, else the one
+whose dialect key is in the usual auth header, else the default namespace.
+Errors are ``{"error": {"code", "message"}}``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint
+from flask import current_app
+from flask import jsonify
+from flask import request
+
+from ..clock import iso_ms
+from ..clock import parse_iso
+from ..domain import namespaces
+from ..domain import outcomes
+from ..domain import payments
+from ..domain.errors import DomainError
+from ..domain.namespaces import Namespace
+from ..scheduler import ClockError
+from ..scheduler import pending_jobs
+
+PREFIX = "/_mock"
+
+bp = Blueprint("control", __name__, url_prefix=PREFIX)
+
+
+class ControlError(Exception):
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def error_response(status: int, code: str, message: str):
+    response = jsonify({"error": {"code": code, "message": message}})
+    response.status_code = status
+    return response
+
+
+@bp.errorhandler(ControlError)
+def _control_error(error: ControlError):
+    return error_response(error.status, error.code, error.message)
+
+
+_DOMAIN_STATUS = {"not_found": 404, "namespace_not_found": 404, "duplicate": 409, "invalid_state": 409}
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(error: DomainError):
+    return error_response(_DOMAIN_STATUS.get(error.code, 400), error.code, error.message)
+
+
+@bp.errorhandler(ClockError)
+def _clock_error(error: ClockError):
+    return error_response(409, "clock_not_virtual", str(error))
+
+
+def http_error(status: int):
+    names = {404: ("not_found", "No such control endpoint"), 405: ("method_not_allowed", "Method not allowed here")}
+    code, message = names.get(status, ("http_error", f"HTTP {status}"))
+    return error_response(status, code, message)
+
+
+def unexpected_error():
+    return error_response(500, "internal_error", "The mock hit an unexpected error; see its log")
+
+
+# -- helpers ----------------------------------------------------------------------
+
+
+def _provider():
+    return current_app.extensions["mock_psp"]
+
+
+def _store():
+    return _provider().store
+
+
+def _json_body(allowed: tuple[str, ...]) -> dict[str, Any]:
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    data = request.get_json(force=True, silent=True)
+    if not isinstance(data, dict):
+        raise ControlError(400, "bad_request", "The body must be a JSON object")
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise ControlError(400, "bad_request", f"Unknown field(s): {', '.join(unknown)}; allowed: {', '.join(allowed)}")
+    return data
+
+
+def current_namespace() -> Namespace:
+    """The namespace a control call acts on (see the module docstring)."""
+    with _store().read() as db:
+        explicit = request.headers.get("X-Mock-Namespace")
+        if explicit:
+            return namespaces.get(db, explicit)
+        key = request.headers.get("api-key")
+        if key:
+            column = "hs_publishable_key" if key.startswith("pk_") else "hs_api_key"
+            found = namespaces.find(db, column, key)
+            if found:
+                return found
+        auth = request.headers.get("Authorization", "")
+        if auth.lower().startswith("bearer "):
+            found = namespaces.find(db, "govuk_api_key", auth[7:].strip())
+            if found:
+                return found
+        return namespaces.get(db, namespaces.DEFAULT_ID)
+
+
+def namespace_json(namespace: Namespace) -> dict:
+    base = (_provider().settings.public_url or request.host_url).rstrip("/")
+    return {
+        "id": namespace.id,
+        "default": namespace.is_default,
+        "created_at": iso_ms(namespace.created_at),
+        "hyperswitch": {
+            "merchant_id": namespace.hyperswitch.merchant_id,
+            "profile_id": namespace.hyperswitch.profile_id,
+            "api_key": namespace.hyperswitch.api_key,
+            "publishable_key": namespace.hyperswitch.publishable_key,
+            "payment_response_hash_key": namespace.hyperswitch.payment_response_hash_key,
+            "base_url": base + "/hyperswitch",
+        },
+        "govuk": {
+            "api_key": namespace.govuk.api_key,
+            "webhook_signing_secret": namespace.govuk.webhook_signing_secret,
+            "base_url": base + "/govuk",
+        },
+        "config": namespaces.public_config(namespace),
+        "clock": clock_json(namespace),
+    }
+
+
+def clock_json(namespace: Namespace) -> dict:
+    return {"now": iso_ms(namespace.now_ms()), "mode": namespace.clock_mode}
+
+
+# -- namespaces -------------------------------------------------------------------
+
+
+@bp.post("/namespaces")
+def create_namespace():
+    body = _json_body(("seed", "clock", "config"))
+    with _store().write() as db:
+        namespace = namespaces.create(db, seed=_seed(body.get("seed")), clock_mode=body.get("clock", "system"))
+        if body.get("config"):
+            namespace = namespaces.update_config(db, namespace, body["config"])
+    return jsonify(namespace_json(namespace)), 201
+
+
+def _seed(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ControlError(400, "invalid_config", "seed: must be an integer")
+    return value
+
+
+@bp.get("/namespaces")
+def list_namespaces():
+    with _store().read() as db:
+        found = namespaces.list_all(db)
+    return jsonify({"data": [namespace_json(n) for n in found]})
+
+
+@bp.get("/namespaces/<namespace_id>")
+def get_namespace(namespace_id: str):
+    with _store().read() as db:
+        return jsonify(namespace_json(namespaces.get(db, namespace_id)))
+
+
+@bp.post("/reset")
+def reset_namespace():
+    body = _json_body(("keep_config",))
+    namespace = current_namespace()
+    with _store().write() as db:
+        namespace = namespaces.reset(db, namespace, keep_config=body.get("keep_config", True) is not False)
+    return jsonify(namespace_json(namespace))
+
+
+# -- settings and outcomes ---------------------------------------------------------
+
+
+@bp.get("/config")
+def get_config():
+    return jsonify(namespaces.public_config(current_namespace()))
+
+
+@bp.put("/config")
+@bp.patch("/config")
+def put_config():
+    update = _json_body(namespaces.namespace_config.CONFIG_KEYS)
+    namespace = current_namespace()
+    with _store().write() as db:
+        namespace = namespaces.update_config(db, namespace, update)
+    return jsonify(namespaces.public_config(namespace))
+
+
+@bp.get("/outcomes")
+def get_outcomes():
+    namespace = current_namespace()
+    with _store().read() as db:
+        queue = namespaces.scripted_outcomes(db, namespace.id)
+    return jsonify({"next": queue, "available": sorted(outcomes.SCRIPTED)})
+
+
+@bp.post("/outcomes")
+def push_outcomes():
+    body = _json_body(("next", "replace"))
+    names = body.get("next")
+    if not isinstance(names, list) or not names:
+        raise ControlError(400, "bad_request", 'next: give a non-empty list such as ["declined", "succeeded"]')
+    canonical = [outcomes.scripted_name(name) for name in names]
+    namespace = current_namespace()
+    with _store().write() as db:
+        queue = namespaces.push_outcomes(db, namespace, canonical, replace=bool(body.get("replace")))
+    return jsonify({"next": queue})
+
+
+@bp.delete("/outcomes")
+def clear_outcomes():
+    namespace = current_namespace()
+    with _store().write() as db:
+        namespaces.push_outcomes(db, namespace, [], replace=True)
+    return jsonify({"next": []})
+
+
+# -- the clock ---------------------------------------------------------------------
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from a number, or from text such as "90s", "15m", "2h", "1d"."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str) and (match := _DURATION.match(value)):
+        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    else:
+        raise ControlError(400, "bad_request", 'give seconds as a number, or a duration such as "15m" or "2h"')
+    if seconds < 0:
+        raise ControlError(400, "bad_request", "the clock only advances; use /_mock/clock/set to go back")
+    return seconds
+
+
+@bp.get("/clock")
+def get_clock():
+    namespace = current_namespace()
+    with _store().read() as db:
+        jobs = pending_jobs(db, namespace.id)
+    return jsonify({**clock_json(namespace), "pending_jobs": [_job_json(j) for j in jobs]})
+
+
+def _job_json(job: dict) -> dict:
+    return {**job, "due_at": iso_ms(job["due_at"])}
+
+
+@bp.post("/clock/advance")
+def advance_clock():
+    body = _json_body(("seconds", "duration"))
+    if "seconds" not in body and "duration" not in body:
+        raise ControlError(400, "bad_request", 'give {"seconds": N} or {"duration": "2h"}')
+    seconds = parse_duration(body.get("seconds", body.get("duration")))
+    namespace = current_namespace()
+    ran = _provider().scheduler.advance(namespace.id, seconds)
+    with _store().read() as db:
+        namespace = namespaces.get(db, namespace.id)
+    return jsonify({**clock_json(namespace), "ran": [_job_json(j) for j in ran]})
+
+
+@bp.post("/clock/set")
+def set_clock():
+    body = _json_body(("now",))
+    if not isinstance(body.get("now"), str):
+        raise ControlError(400, "bad_request", 'give {"now": "2030-01-01T00:00:00Z"}')
+    try:
+        target = parse_iso(body["now"])
+    except ValueError:
+        raise ControlError(400, "bad_request", f"now: {body['now']!r} is not an ISO-8601 time") from None
+    namespace = current_namespace()
+    ran = _provider().scheduler.advance_to(namespace.id, target)
+    with _store().read() as db:
+        namespace = namespaces.get(db, namespace.id)
+    return jsonify({**clock_json(namespace), "ran": [_job_json(j) for j in ran]})
+
+
+# -- inspection --------------------------------------------------------------------
+
+
+@bp.get("/payments/<payment_id>/events")
+def payment_events(payment_id: str):
+    namespace = current_namespace()
+    trail = payments.audit_trail(_store(), namespace.id, payment_id)
+    return jsonify({"data": [
+        {"object": e["object_type"], "object_id": e["object_id"], "from": e["from_status"],
+         "to": e["to_status"], "reason": e["reason"], "at": iso_ms(e["at"])}
+        for e in trail
+    ]})
+
+
+@bp.get("/health")
+def health():
+    return jsonify({"ok": True})

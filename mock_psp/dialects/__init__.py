@@ -1,0 +1,1 @@
+"""Provider dialects: thin HTTP translators over the one domain, one package each."""

@@ -1,0 +1,1 @@
+"""The Hyperswitch payments API (v1), mounted under /hyperswitch."""

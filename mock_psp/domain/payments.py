@@ -1,0 +1,570 @@
+"""Payments: the lifecycle every dialect maps onto.
+
+Internal statuses (each dialect has its own names for them)::
+
+    created --> customer_action --> processing --> authorized --> captured
+       |              |                 |             |      \\--> partially_captured
+       |              |                 |             \\--> cancelled / expired
+       \\--------------+-----------------+--> failed, cancelled, expired
+
+``TRANSITIONS`` is the only place that says which moves are legal and
+``ACTIONS`` the only place that says which operations a status allows.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
+from typing import Any
+
+from sqlite_utils import Database
+
+from ..store import Store
+from . import namespace_config
+from . import namespaces
+from . import outcomes
+from .cards import masked_card
+from .errors import AMOUNT_INVALID
+from .errors import AMOUNT_TOO_LARGE
+from .errors import CLIENT_SECRET_EXPIRED
+from .errors import CLIENT_SECRET_MISMATCH
+from .errors import DUPLICATE
+from .errors import INVALID_STATE
+from .errors import MISSING_FIELD
+from .errors import NOT_FOUND
+from .errors import DomainError
+from .outcomes import Outcome
+from .work import Work
+from .work import dumps
+from .work import loads
+from .work import unit_of_work
+
+CREATED = "created"
+CUSTOMER_ACTION = "customer_action"
+PROCESSING = "processing"
+AUTHORIZED = "authorized"
+CAPTURED = "captured"
+PARTIALLY_CAPTURED = "partially_captured"
+FAILED = "failed"
+CANCELLED = "cancelled"
+EXPIRED = "expired"
+
+STATUSES = (
+    CREATED, CUSTOMER_ACTION, PROCESSING, AUTHORIZED, CAPTURED,
+    PARTIALLY_CAPTURED, FAILED, CANCELLED, EXPIRED,
+)
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    CREATED: frozenset({CUSTOMER_ACTION, PROCESSING, AUTHORIZED, CAPTURED, FAILED, CANCELLED, EXPIRED}),
+    CUSTOMER_ACTION: frozenset({PROCESSING, AUTHORIZED, CAPTURED, FAILED, CANCELLED, EXPIRED}),
+    PROCESSING: frozenset({AUTHORIZED, CAPTURED, PARTIALLY_CAPTURED, FAILED}),
+    AUTHORIZED: frozenset({PROCESSING, CAPTURED, PARTIALLY_CAPTURED, CANCELLED, EXPIRED}),
+    # A failed payment can be confirmed again only where manual retry is on.
+    FAILED: frozenset({CUSTOMER_ACTION, PROCESSING, AUTHORIZED, CAPTURED, FAILED}),
+    CAPTURED: frozenset(),
+    PARTIALLY_CAPTURED: frozenset(),
+    CANCELLED: frozenset(),
+    EXPIRED: frozenset(),
+}
+
+ACTIONS: dict[str, frozenset[str]] = {
+    "confirm": frozenset({CREATED}),
+    "update": frozenset({CREATED}),
+    "capture": frozenset({AUTHORIZED}),
+    "cancel": frozenset({CREATED, CUSTOMER_ACTION, AUTHORIZED}),
+    "complete_customer_action": frozenset({CUSTOMER_ACTION}),
+    "refund": frozenset({CAPTURED, PARTIALLY_CAPTURED}),
+}
+
+TERMINAL = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+
+AUTOMATIC = "automatic"
+MANUAL = "manual"
+CAPTURE_METHODS = (AUTOMATIC, MANUAL)
+
+THREE_DS = "three_ds"
+
+
+@dataclass
+class CardInput:
+    number: str
+    exp_month: str
+    exp_year: str
+    holder_name: str | None = None
+    cvc: str | None = None
+    network: str | None = None
+    card_type: str | None = None
+    issuer: str | None = None
+    issuing_country: str | None = None
+
+
+@dataclass
+class PaymentMethodInput:
+    """A payment method as the domain sees it, whatever the dialect's wire shape."""
+
+    method: str  # card | upi | wallet | bank_redirect | pay_later
+    method_type: str | None = None
+    card: CardInput | None = None
+    vpa: str | None = None
+    details: dict[str, Any] | None = None
+
+    def stored(self) -> dict[str, Any]:
+        """What is kept: a masked card, the VPA, or the wallet details; never a PAN or CVC."""
+        if self.card is not None:
+            c = self.card
+            card = masked_card(c.number, c.exp_month, c.exp_year, c.holder_name,
+                               c.network, c.card_type, c.issuer, c.issuing_country)
+            # Public test numbers are kept whole so a later confirm can honour them.
+            card["test_card"] = c.number if outcomes.is_magic_card(c.number) else None
+            return {"card": card}
+        if self.vpa is not None:
+            return {"upi": {"vpa": self.vpa}}
+        return {self.method: self.details or {}}
+
+
+@dataclass
+class PaymentChanges:
+    """Fields a create, update or confirm may set. None means "leave as it is"."""
+
+    amount: int | None = None
+    currency: str | None = None
+    capture_method: str | None = None
+    payment_method: PaymentMethodInput | None = None
+    authentication_type: str | None = None
+    customer_id: str | None = None
+    description: str | None = None
+    return_url: str | None = None
+    reference: str | None = None
+    metadata: dict | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class NewPayment(PaymentChanges):
+    dialect: str = "hyperswitch"
+    payment_id: str | None = None
+    confirm: bool = False
+    session_expiry_seconds: int | None = None
+
+
+@dataclass
+class Payment:
+    namespace_id: str
+    id: str
+    dialect: str
+    status: str
+    amount: int
+    currency: str
+    capture_method: str
+    amount_captured: int
+    payment_method: str | None
+    payment_method_type: str | None
+    payment_method_data: dict | None
+    authentication_type: str | None
+    client_secret: str
+    customer_id: str | None
+    description: str | None
+    return_url: str | None
+    reference: str | None
+    metadata: dict | None
+    attributes: dict
+    failure_reason: str | None
+    customer_action: str | None
+    pending: dict | None
+    attempt_id: str | None
+    attempt_count: int
+    connector_transaction_id: str | None
+    cancellation_reason: str | None
+    session_expires_at: int
+    created_at: int
+    updated_at: int
+
+    @property
+    def amount_capturable(self) -> int:
+        """What could still be captured: all of it until authorised and captured, then nothing."""
+        if self.status in (CREATED, CUSTOMER_ACTION):
+            return self.amount
+        if self.status == PROCESSING:
+            return self.amount if (self.pending or {}).get("operation") == "authorize" else 0
+        if self.status == AUTHORIZED:
+            return self.amount - self.amount_captured
+        return 0
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    @classmethod
+    def from_row(cls, row) -> "Payment":
+        data = dict(row)
+        for key in ("payment_method_data", "metadata", "pending"):
+            data[key] = loads(data[key])
+        data["attributes"] = json.loads(data["attributes"])
+        return cls(**data)
+
+
+_COLUMNS = [f for f in Payment.__dataclass_fields__]
+
+
+# -- reading ------------------------------------------------------------------
+
+
+def load(db: Database, namespace_id: str, payment_id: str) -> Payment:
+    row = db.execute(
+        "SELECT * FROM payments WHERE namespace_id = ? AND id = ?", [namespace_id, payment_id]
+    ).fetchone()
+    if row is None:
+        raise DomainError(NOT_FOUND, "payment not found", {"object": "payment", "object_id": payment_id})
+    return Payment.from_row(row)
+
+
+def get_payment(store: Store, namespace_id: str, payment_id: str) -> Payment:
+    with store.read() as db:
+        return load(db, namespace_id, payment_id)
+
+
+@dataclass
+class PaymentFilter:
+    customer_id: str | None = None
+    created_gte: int | None = None
+    created_gt: int | None = None
+    created_lte: int | None = None
+    created_lt: int | None = None
+    starting_after: str | None = None
+    ending_before: str | None = None
+    reference: str | None = None
+    statuses: tuple[str, ...] | None = None
+    dialect: str | None = None
+    limit: int = 10
+    offset: int = 0
+
+
+def list_payments(store: Store, namespace_id: str, f: PaymentFilter) -> tuple[list[Payment], int]:
+    """Newest first. Returns the page and the total number matching the filter."""
+    where, params = ["namespace_id = ?"], [namespace_id]
+    for column, op, value in (
+        ("customer_id", "=", f.customer_id),
+        ("reference", "=", f.reference),
+        ("dialect", "=", f.dialect),
+        ("created_at", ">=", f.created_gte),
+        ("created_at", ">", f.created_gt),
+        ("created_at", "<=", f.created_lte),
+        ("created_at", "<", f.created_lt),
+    ):
+        if value is not None:
+            where.append(f"{column} {op} ?")
+            params.append(value)
+    if f.statuses:
+        where.append(f"status IN ({', '.join('?' * len(f.statuses))})")
+        params.extend(f.statuses)
+    with store.read() as db:
+        for cursor_id, op in ((f.starting_after, "<"), (f.ending_before, ">")):
+            if cursor_id is not None:
+                anchor = load(db, namespace_id, cursor_id)
+                where.append(f"(created_at, rowid) {op} (?, (SELECT rowid FROM payments WHERE namespace_id = ? AND id = ?))")
+                params.extend([anchor.created_at, namespace_id, cursor_id])
+        clause = " AND ".join(where)
+        total = db.execute(f"SELECT count(*) FROM payments WHERE {clause}", params).fetchone()[0]
+        rows = db.execute(
+            f"SELECT * FROM payments WHERE {clause} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?",
+            params + [f.limit, f.offset],
+        ).fetchall()
+    return [Payment.from_row(r) for r in rows], total
+
+
+def audit_trail(store: Store, namespace_id: str, payment_id: str) -> list[dict]:
+    with store.read() as db:
+        load(db, namespace_id, payment_id)
+        rows = db.execute(
+            """SELECT object_type, object_id, from_status, to_status, reason, at FROM audit_events
+               WHERE namespace_id = ? AND payment_id = ? ORDER BY id""",
+            [namespace_id, payment_id],
+        ).fetchall()
+    return [dict(r) for r in rows]
+
+
+# -- writing ------------------------------------------------------------------
+
+
+def _save(work: Work, payment: Payment) -> None:
+    payment.updated_at = work.now
+    values = {name: getattr(payment, name) for name in _COLUMNS}
+    for key in ("payment_method_data", "metadata", "pending"):
+        values[key] = dumps(values[key])
+    values["attributes"] = json.dumps(values["attributes"], separators=(",", ":"))
+    assignments = ", ".join(f"{name} = :{name}" for name in _COLUMNS if name not in ("namespace_id", "id"))
+    work.db.execute(f"UPDATE payments SET {assignments} WHERE namespace_id = :namespace_id AND id = :id", values)
+
+
+def _transition(work: Work, payment: Payment, to: str, reason: str) -> None:
+    if to not in TRANSITIONS[payment.status]:
+        # A programming error, not a user one: the guards in ACTIONS come first.
+        raise RuntimeError(f"illegal transition {payment.status} -> {to} for {payment.id}")
+    work.record_transition("payment", payment.id, payment.id, payment.status, to, reason, payment.dialect)
+    payment.status = to
+
+
+def _guard(payment: Payment, action: str, allowed: frozenset[str] | None = None) -> None:
+    allowed = ACTIONS[action] if allowed is None else allowed
+    if payment.status not in allowed:
+        raise DomainError(
+            INVALID_STATE,
+            f"cannot {action} a payment in status {payment.status}",
+            {"object": "payment", "action": action, "status": payment.status, "allowed": sorted(allowed),
+             "has_payment_method": payment.payment_method_data is not None},
+        )
+
+
+def _apply_changes(payment: Payment, changes: PaymentChanges) -> None:
+    for name in ("amount", "currency", "capture_method", "authentication_type", "customer_id",
+                 "description", "return_url", "reference"):
+        value = getattr(changes, name)
+        if value is not None:
+            setattr(payment, name, value)
+    if changes.metadata is not None:
+        payment.metadata = changes.metadata
+    if changes.payment_method is not None:
+        payment.payment_method = changes.payment_method.method
+        payment.payment_method_type = changes.payment_method.method_type
+        payment.payment_method_data = changes.payment_method.stored()
+    payment.attributes = {**payment.attributes, **changes.attributes}
+
+
+def create_payment(store: Store, namespace_id: str, new: NewPayment) -> Payment:
+    """Create a payment; with ``confirm`` it is authorised in the same transaction."""
+    if new.amount is None or new.amount < 0:
+        raise DomainError(AMOUNT_INVALID, "amount must not be negative", {"action": "create", "field": "amount"})
+    with unit_of_work(store, namespace_id) as work:
+        payment_id = new.payment_id or "pay_" + work.draws.token(20)
+        exists = work.db.execute(
+            "SELECT 1 FROM payments WHERE namespace_id = ? AND id = ?", [namespace_id, payment_id]
+        ).fetchone()
+        if exists:
+            raise DomainError(DUPLICATE, "payment already exists", {"object": "payment", "object_id": payment_id})
+        expiry = new.session_expiry_seconds or work.config["session_expiry_seconds"]
+        payment = Payment(
+            namespace_id=namespace_id, id=payment_id, dialect=new.dialect, status=CREATED,
+            amount=new.amount, currency=new.currency, capture_method=new.capture_method or AUTOMATIC,
+            amount_captured=0, payment_method=None, payment_method_type=None, payment_method_data=None,
+            authentication_type=None, client_secret=f"{payment_id}_secret_{work.draws.token(20)}",
+            customer_id=None, description=None, return_url=None, reference=None, metadata=None,
+            attributes={}, failure_reason=None, customer_action=None, pending=None, attempt_id=None,
+            attempt_count=0, connector_transaction_id=None, cancellation_reason=None,
+            session_expires_at=work.now + expiry * 1000, created_at=work.now, updated_at=work.now,
+        )
+        _apply_changes(payment, new)
+        _insert(work, payment)
+        work.record_transition("payment", payment.id, payment.id, None, CREATED, "created", payment.dialect)
+        work.schedule("payment.expire", expiry, {"payment_id": payment.id})
+        if new.confirm:
+            _confirm(work, payment, PaymentChanges())
+        _save(work, payment)
+    return payment
+
+
+def _insert(work: Work, payment: Payment) -> None:
+    values = {name: getattr(payment, name) for name in _COLUMNS}
+    for key in ("payment_method_data", "metadata", "pending"):
+        values[key] = dumps(values[key])
+    values["attributes"] = json.dumps(values["attributes"], separators=(",", ":"))
+    columns = ", ".join(_COLUMNS)
+    placeholders = ", ".join(f":{name}" for name in _COLUMNS)
+    work.db.execute(f"INSERT INTO payments ({columns}) VALUES ({placeholders})", values)
+
+
+def update_payment(store: Store, namespace_id: str, payment_id: str, changes: PaymentChanges,
+                   confirm: bool = False) -> Payment:
+    with unit_of_work(store, namespace_id) as work:
+        payment = load(work.db, namespace_id, payment_id)
+        _guard(payment, "update")
+        _apply_changes(payment, changes)
+        if payment.amount < 0:
+            raise DomainError(AMOUNT_INVALID, "amount must not be negative", {"action": "update", "field": "amount"})
+        if confirm:
+            _confirm(work, payment, PaymentChanges())
+        _save(work, payment)
+    return payment
+
+
+def check_client_secret(payment: Payment, client_secret: str, now: int) -> None:
+    """The publishable-key flows prove their right to a payment with its client_secret."""
+    if client_secret != payment.client_secret:
+        raise DomainError(CLIENT_SECRET_MISMATCH, "client_secret does not match", {"object_id": payment.id})
+    if now > payment.session_expires_at:
+        raise DomainError(CLIENT_SECRET_EXPIRED, "client_secret has expired", {"object_id": payment.id})
+
+
+def namespace_now(store: Store, namespace_id: str) -> int:
+    with store.read() as db:
+        return namespaces.get(db, namespace_id).now_ms()
+
+
+def confirm_payment(store: Store, namespace_id: str, payment_id: str, changes: PaymentChanges) -> Payment:
+    with unit_of_work(store, namespace_id) as work:
+        payment = load(work.db, namespace_id, payment_id)
+        _confirm(work, payment, changes)
+        _save(work, payment)
+    return payment
+
+
+def _confirm(work: Work, payment: Payment, changes: PaymentChanges) -> None:
+    allowed = ACTIONS["confirm"] | ({FAILED} if work.config["manual_retry"] else set())
+    _guard(payment, "confirm", frozenset(allowed))
+    _apply_changes(payment, changes)
+    if payment.payment_method_data is None:
+        raise DomainError(MISSING_FIELD, "a payment method is required to confirm", {"field": "payment_method_data"})
+    payment.attempt_count += 1
+    payment.attempt_id = f"{payment.id}_{payment.attempt_count}"
+    payment.connector_transaction_id = "dummy_pay_" + work.draws.token(21)
+    payment.failure_reason = None
+    outcome = _decide(work, payment)
+    if outcome.challenge:
+        payment.customer_action = THREE_DS
+        payment.pending = {"operation": "authorize", "outcome": replace(outcome, challenge=False).to_json()}
+        _transition(work, payment, CUSTOMER_ACTION, f"confirm: 3DS challenge required ({outcome.source})")
+        return
+    _authorize(work, payment, outcome, f"confirm ({outcome.source})")
+
+
+def _decide(work: Work, payment: Payment) -> Outcome:
+    scripted_name = work.pop_scripted_outcome()
+    scripted = outcomes.SCRIPTED[scripted_name] if scripted_name else None
+    rates = work.config["success_rates"]
+
+    def draw_rate(method: str) -> bool:
+        return work.draws.random() < rates.get(method, 1.0)
+
+    stored = payment.payment_method_data or {}
+    if "card" in stored:
+        number = stored["card"].get("test_card") or ""
+        return outcomes.for_card(payment.dialect, number, work.config["card_policy"], scripted, draw_rate)
+    if "upi" in stored:
+        return outcomes.for_upi(stored["upi"]["vpa"], scripted, draw_rate)
+    return outcomes.for_method(payment.payment_method or "card", scripted, draw_rate)
+
+
+def _delay(work: Work, operation: str) -> float:
+    return namespace_config.draw_delay_seconds(work.config["delays"][operation], work.draws)
+
+
+def _authorize(work: Work, payment: Payment, outcome: Outcome, reason: str) -> None:
+    """Authorise now, or park the payment in `processing` until the clock reaches it."""
+    delay = _delay(work, "async_completion") if outcome.asynchronous else _delay(work, "authorize")
+    if outcome.asynchronous or delay > 0:
+        payment.pending = {"operation": "authorize", "outcome": outcome.to_json()}
+        _transition(work, payment, PROCESSING, f"{reason}: completes in {delay:g}s")
+        work.schedule("payment.complete", delay, {"payment_id": payment.id, "attempt_id": payment.attempt_id})
+        return
+    _finish_authorization(work, payment, outcome, reason)
+
+
+def _finish_authorization(work: Work, payment: Payment, outcome: Outcome, reason: str) -> None:
+    payment.pending = None
+    payment.customer_action = None
+    if outcome.result == outcomes.FAIL:
+        payment.failure_reason = outcome.reason
+        _transition(work, payment, FAILED, f"{reason}: {outcome.reason}")
+    elif payment.capture_method == MANUAL:
+        _transition(work, payment, AUTHORIZED, f"{reason}: authorized")
+    else:
+        _capture(work, payment, payment.amount, f"{reason}: authorized, automatic capture")
+
+
+def _capture(work: Work, payment: Payment, amount: int, reason: str) -> None:
+    delay = _delay(work, "capture")
+    if delay > 0:
+        payment.pending = {"operation": "capture", "amount": amount}
+        _transition(work, payment, PROCESSING, f"{reason}: capture completes in {delay:g}s")
+        work.schedule("payment.complete", delay, {"payment_id": payment.id, "attempt_id": payment.attempt_id})
+        return
+    _finish_capture(work, payment, amount, reason)
+
+
+def _finish_capture(work: Work, payment: Payment, amount: int, reason: str) -> None:
+    payment.pending = None
+    payment.amount_captured = amount
+    to = CAPTURED if amount == payment.amount else PARTIALLY_CAPTURED
+    _transition(work, payment, to, f"{reason}: captured {amount}")
+
+
+def capture_payment(store: Store, namespace_id: str, payment_id: str, amount: int | None) -> Payment:
+    with unit_of_work(store, namespace_id) as work:
+        payment = load(work.db, namespace_id, payment_id)
+        _guard(payment, "capture")
+        capturable = payment.amount_capturable
+        amount = capturable if amount is None else amount
+        if amount <= 0:
+            raise DomainError(AMOUNT_INVALID, "capture amount must be positive",
+                              {"action": "capture", "field": "amount_to_capture"})
+        if amount > capturable:
+            raise DomainError(AMOUNT_TOO_LARGE, "capture amount exceeds the capturable amount",
+                              {"action": "capture", "limit": capturable})
+        _capture(work, payment, amount, "capture")
+        _save(work, payment)
+    return payment
+
+
+def cancel_payment(store: Store, namespace_id: str, payment_id: str, reason: str | None) -> Payment:
+    with unit_of_work(store, namespace_id) as work:
+        payment = load(work.db, namespace_id, payment_id)
+        _guard(payment, "cancel")
+        payment.cancellation_reason = reason
+        payment.pending = None
+        payment.customer_action = None
+        _transition(work, payment, CANCELLED, "cancel" + (f": {reason}" if reason else ""))
+        _save(work, payment)
+    return payment
+
+
+def complete_customer_action(store: Store, namespace_id: str, payment_id: str, attempt_id: str,
+                             completed: bool) -> Payment:
+    """The customer finished (or refused) the 3DS challenge on the provider's page."""
+    with unit_of_work(store, namespace_id) as work:
+        payment = load(work.db, namespace_id, payment_id)
+        if payment.attempt_id != attempt_id:
+            raise DomainError(NOT_FOUND, "payment attempt not found", {"object": "payment", "object_id": attempt_id})
+        _guard(payment, "complete_customer_action")
+        if completed:
+            outcome = Outcome.from_json(payment.pending["outcome"])
+            payment.customer_action = None
+            _authorize(work, payment, outcome, "3DS challenge completed")
+        else:
+            rejected = Outcome(outcomes.FAIL, outcomes.AUTHENTICATION_FAILED, source="customer")
+            _finish_authorization(work, payment, rejected, "3DS challenge rejected")
+        _save(work, payment)
+    return payment
+
+
+# -- scheduled jobs -----------------------------------------------------------
+
+
+def complete_pending(store: Store, job) -> None:
+    """Job `payment.complete`: finish an authorisation or capture parked in `processing`."""
+    with unit_of_work(store, job.namespace_id) as work:
+        payment = load(work.db, job.namespace_id, job.payload["payment_id"])
+        if payment.status != PROCESSING or payment.attempt_id != job.payload["attempt_id"] or not payment.pending:
+            return  # superseded: cancelled, or completed by another path
+        pending = payment.pending
+        if pending["operation"] == "authorize":
+            _finish_authorization(work, payment, Outcome.from_json(pending["outcome"]), "asynchronous completion")
+        else:
+            _finish_capture(work, payment, pending["amount"], "capture completed")
+        _save(work, payment)
+
+
+def expire_session(store: Store, job) -> None:
+    """Job `payment.expire`: a payment never confirmed within its session expires."""
+    with unit_of_work(store, job.namespace_id) as work:
+        try:
+            payment = load(work.db, job.namespace_id, job.payload["payment_id"])
+        except DomainError:
+            return  # the namespace was reset
+        if payment.status not in (CREATED, CUSTOMER_ACTION):
+            return
+        payment.customer_action = None
+        payment.pending = None
+        payment.failure_reason = outcomes.EXPIRED
+        _transition(work, payment, EXPIRED, "session expired")
+        _save(work, payment)

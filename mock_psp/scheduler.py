@@ -1,0 +1,206 @@
+"""Timed jobs kept in SQLite and run in due-time order on each namespace's clock.
+
+A job is claimed in one transaction, run outside any transaction (a handler may
+call out over HTTP, and the receiver may call us back), then marked done in a
+new transaction. Jobs left `running` by a crash go back to `pending` on start,
+so a job is run at least once.
+
+System-clock namespaces are served by a worker thread that polls for due jobs.
+A virtual clock moves only through :meth:`Scheduler.advance`, which walks the
+clock from job to job, running each at its own due time, before it returns.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+from sqlite_utils import Database
+
+from . import clock as clocks
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    namespace_id: str
+    kind: str
+    payload: dict
+    due_at: int
+
+    @classmethod
+    def from_row(cls, row) -> "Job":
+        return cls(row["id"], row["namespace_id"], row["kind"], json.loads(row["payload"]), row["due_at"])
+
+
+Handler = Callable[["Store", Job], object]  # noqa: F821 - Store imported lazily to avoid a cycle
+
+
+def schedule(db: Database, namespace_id: str, kind: str, due_at: int, payload: dict) -> int:
+    """Add a job inside the caller's transaction; it commits with the change that caused it."""
+    cursor = db.execute(
+        "INSERT INTO jobs (namespace_id, kind, payload, due_at, created_at) VALUES (?, ?, ?, ?, ?)",
+        [namespace_id, kind, json.dumps(payload, separators=(",", ":")), due_at, clocks.system_now_ms()],
+    )
+    return cursor.lastrowid
+
+
+def pending_jobs(db: Database, namespace_id: str) -> list[dict]:
+    rows = db.execute(
+        "SELECT id, kind, payload, due_at FROM jobs WHERE namespace_id = ? AND state = 'pending' ORDER BY due_at, id",
+        [namespace_id],
+    ).fetchall()
+    return [{"id": r["id"], "kind": r["kind"], "due_at": r["due_at"], "payload": json.loads(r["payload"])} for r in rows]
+
+
+class ClockError(Exception):
+    """The clock cannot do what was asked (e.g. advance a system clock)."""
+
+
+class Scheduler:
+    def __init__(self, store, handlers: dict[str, Handler], poll_interval: float = 0.05):
+        self.store = store
+        self.handlers = handlers
+        self.poll_interval = poll_interval
+        self._namespace_locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._requeue_abandoned()
+
+    def _requeue_abandoned(self) -> None:
+        with self.store.write() as db:
+            db.execute("UPDATE jobs SET state = 'pending' WHERE state = 'running'")
+
+    def _lock_for(self, namespace_id: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._namespace_locks.setdefault(namespace_id, threading.Lock())
+
+    # -- running jobs ---------------------------------------------------------
+
+    def _claim_next(self, namespace_id: str, up_to: int) -> Job | None:
+        with self.store.write() as db:
+            row = db.execute(
+                """SELECT * FROM jobs WHERE namespace_id = ? AND state = 'pending' AND due_at <= ?
+                   ORDER BY due_at, id LIMIT 1""",
+                [namespace_id, up_to],
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute("UPDATE jobs SET state = 'running' WHERE id = ?", [row["id"]])
+            return Job.from_row(row)
+
+    def _run(self, job: Job) -> dict:
+        handler = self.handlers.get(job.kind)
+        state, error = "done", None
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for job kind {job.kind!r}")
+            handler(self.store, job)
+        except Exception as exc:  # a failing job must not stop the others
+            log.exception("job %s (%s) failed", job.id, job.kind)
+            state, error = "failed", f"{type(exc).__name__}: {exc}"
+        with self.store.write() as db:
+            db.execute(
+                "UPDATE jobs SET state = ?, last_error = ?, finished_at = ? WHERE id = ?",
+                [state, error, clocks.system_now_ms(), job.id],
+            )
+        return {"id": job.id, "kind": job.kind, "due_at": job.due_at, "state": state, "error": error, "payload": job.payload}
+
+    def run_due(self, namespace_id: str, now: int) -> list[dict]:
+        """Run every job of the namespace due at or before ``now``, in due-time order."""
+        ran = []
+        with self._lock_for(namespace_id):
+            while (job := self._claim_next(namespace_id, now)) is not None:
+                ran.append(self._run(job))
+        return ran
+
+    # -- virtual time ---------------------------------------------------------
+
+    def _virtual_now(self, db: Database, namespace_id: str) -> int:
+        row = db.execute("SELECT clock_mode, virtual_now FROM namespaces WHERE id = ?", [namespace_id]).fetchone()
+        if row is None:
+            raise LookupError(namespace_id)
+        if row["clock_mode"] != clocks.VIRTUAL:
+            raise ClockError(
+                "this namespace uses the system clock; set {\"clock\": \"virtual\"} with PUT /_mock/config first"
+            )
+        return row["virtual_now"]
+
+    def _set_virtual_now(self, namespace_id: str, now: int) -> None:
+        with self.store.write() as db:
+            db.execute("UPDATE namespaces SET virtual_now = ? WHERE id = ?", [now, namespace_id])
+
+    def advance_to(self, namespace_id: str, target: int) -> list[dict]:
+        """Move a virtual clock to ``target``, running each due job at its due time.
+
+        Jobs that a job schedules inside the window also run before this returns.
+        Moving backwards is allowed and runs nothing.
+        """
+        ran = []
+        with self._lock_for(namespace_id):
+            with self.store.read() as db:
+                self._virtual_now(db, namespace_id)
+            while True:
+                with self.store.read() as db:
+                    current = self._virtual_now(db, namespace_id)
+                    row = db.execute(
+                        """SELECT due_at FROM jobs WHERE namespace_id = ? AND state = 'pending' AND due_at <= ?
+                           ORDER BY due_at, id LIMIT 1""",
+                        [namespace_id, target],
+                    ).fetchone()
+                if row is None:
+                    break
+                self._set_virtual_now(namespace_id, max(current, row["due_at"]))
+                job = self._claim_next(namespace_id, row["due_at"])
+                if job is not None:
+                    ran.append(self._run(job))
+            self._set_virtual_now(namespace_id, target)
+        return ran
+
+    def advance(self, namespace_id: str, seconds: float) -> list[dict]:
+        with self.store.read() as db:
+            current = self._virtual_now(db, namespace_id)
+        return self.advance_to(namespace_id, current + int(round(seconds * 1000)))
+
+    # -- the worker for system clocks ----------------------------------------
+
+    def run_due_system(self) -> int:
+        """One pass over every system-clock namespace with due jobs."""
+        now = clocks.system_now_ms()
+        with self.store.read() as db:
+            ids = [
+                r["namespace_id"]
+                for r in db.execute(
+                    """SELECT DISTINCT j.namespace_id FROM jobs j JOIN namespaces n ON n.id = j.namespace_id
+                       WHERE j.state = 'pending' AND j.due_at <= ? AND n.clock_mode = 'system'""",
+                    [now],
+                ).fetchall()
+            ]
+        return sum(len(self.run_due(namespace_id, now)) for namespace_id in ids)
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="mock-psp-scheduler", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_due_system()
+            except Exception:  # keep the worker alive across a bad pass
+                log.exception("scheduler pass failed")
+            self._stop.wait(self.poll_interval)
+
+    def stop(self, timeout: float = 5) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None

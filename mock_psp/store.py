@@ -1,0 +1,237 @@
+"""SQLite storage: connections, transactions and the schema migrations.
+
+Every state change in mock-psp runs inside :meth:`Store.write`, which opens an
+``IMMEDIATE`` transaction: the writer takes SQLite's write lock before it reads,
+so two requests racing to capture or refund the same payment are serialised by
+the database itself rather than by luck.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MEMORY = ":memory:"
+
+migrations = Migrations("mock_psp")
+
+
+@migrations()
+def m001_core(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE namespaces (
+            id TEXT PRIMARY KEY,
+            is_default INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            hs_merchant_id TEXT NOT NULL UNIQUE,
+            hs_profile_id TEXT NOT NULL,
+            hs_api_key TEXT NOT NULL UNIQUE,
+            hs_publishable_key TEXT NOT NULL UNIQUE,
+            hs_hash_key TEXT NOT NULL,
+            govuk_api_key TEXT NOT NULL UNIQUE,
+            govuk_webhook_secret TEXT NOT NULL,
+            config TEXT NOT NULL,
+            seed INTEGER NOT NULL,
+            rng_counter INTEGER NOT NULL DEFAULT 0,
+            clock_mode TEXT NOT NULL DEFAULT 'system',
+            virtual_now INTEGER,
+            scripted_outcomes TEXT NOT NULL DEFAULT '[]'
+        );
+
+        CREATE TABLE payments (
+            namespace_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            dialect TEXT NOT NULL,
+            status TEXT NOT NULL,
+            amount INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            capture_method TEXT NOT NULL,
+            amount_captured INTEGER NOT NULL DEFAULT 0,
+            payment_method TEXT,
+            payment_method_type TEXT,
+            payment_method_data TEXT,
+            authentication_type TEXT,
+            client_secret TEXT NOT NULL,
+            customer_id TEXT,
+            description TEXT,
+            return_url TEXT,
+            reference TEXT,
+            metadata TEXT,
+            attributes TEXT NOT NULL DEFAULT '{}',
+            failure_reason TEXT,
+            customer_action TEXT,
+            pending TEXT,
+            attempt_id TEXT,
+            attempt_count INTEGER NOT NULL DEFAULT 0,
+            connector_transaction_id TEXT,
+            cancellation_reason TEXT,
+            session_expires_at INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (namespace_id, id)
+        );
+        CREATE INDEX payments_by_created ON payments (namespace_id, created_at);
+        CREATE INDEX payments_by_customer ON payments (namespace_id, customer_id, created_at);
+
+        CREATE TABLE refunds (
+            namespace_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            payment_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            amount INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            reason TEXT,
+            metadata TEXT,
+            attributes TEXT NOT NULL DEFAULT '{}',
+            failure_reason TEXT,
+            connector_refund_id TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (namespace_id, id)
+        );
+        CREATE INDEX refunds_by_payment ON refunds (namespace_id, payment_id);
+        CREATE INDEX refunds_by_created ON refunds (namespace_id, created_at);
+
+        -- The audit log: one row per state transition, written in the same
+        -- transaction as the change it records.
+        CREATE TABLE audit_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            namespace_id TEXT NOT NULL,
+            object_type TEXT NOT NULL,
+            object_id TEXT NOT NULL,
+            payment_id TEXT NOT NULL,
+            from_status TEXT,
+            to_status TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            at INTEGER NOT NULL
+        );
+        CREATE INDEX audit_by_payment ON audit_events (namespace_id, payment_id, id);
+
+        -- Domain events waiting to become webhooks; written with the change.
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            namespace_id TEXT NOT NULL,
+            object_type TEXT NOT NULL,
+            object_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            dialect TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            dispatched_at INTEGER
+        );
+        CREATE INDEX outbox_pending ON outbox (dispatched_at, id);
+
+        CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            namespace_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            due_at INTEGER NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending',
+            last_error TEXT,
+            created_at INTEGER NOT NULL,
+            finished_at INTEGER
+        );
+        CREATE INDEX jobs_due ON jobs (state, due_at, id);
+        CREATE INDEX jobs_by_namespace ON jobs (namespace_id, state, due_at, id);
+        """
+    )
+
+
+class Store:
+    """One SQLite database, shared safely by every thread of one app.
+
+    A file database gets one connection per thread (WAL lets readers run while a
+    writer commits). ``:memory:`` cannot be shared between connections without
+    SQLite's shared-cache mode, whose table locks ignore the busy timeout, so an
+    in-memory store uses a single connection behind a lock instead.
+    """
+
+    def __init__(self, path: str = MEMORY, busy_timeout_ms: int = 30_000):
+        self.path = str(path)
+        self.busy_timeout_ms = busy_timeout_ms
+        self._local = threading.local()
+        self._all_connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        self._memory_lock = threading.RLock() if self.is_memory else None
+        self._shared_db = self._open() if self.is_memory else None
+        with self._exclusive():
+            migrations.apply(self._database())
+
+    @property
+    def is_memory(self) -> bool:
+        return self.path == MEMORY
+
+    def _open(self) -> Database:
+        conn = sqlite3.connect(
+            self.path,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=self.busy_timeout_ms / 1000,
+        )
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+        if not self.is_memory:
+            conn.execute("PRAGMA journal_mode = WAL")
+            # NORMAL is durable against a crash of this process, which is what
+            # the outbox promise needs; only power loss can lose the last commit.
+            conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        with self._connections_lock:
+            self._all_connections.append(conn)
+        return Database(conn, execute_plugins=False)
+
+    def _database(self) -> Database:
+        if self._shared_db is not None:
+            return self._shared_db
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = self._open()
+        return db
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        if self._memory_lock is None:
+            yield
+        else:
+            with self._memory_lock:
+                yield
+
+    @contextmanager
+    def write(self) -> Iterator[Database]:
+        """Run the block in one IMMEDIATE transaction; nested calls become savepoints."""
+        with self._exclusive():
+            db = self._database()
+            if db.conn.in_transaction:
+                with db.atomic():
+                    yield db
+                return
+            db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                if db.conn.in_transaction:
+                    db.conn.execute("ROLLBACK")
+                raise
+            else:
+                db.conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[Database]:
+        """Give a connection for reads; inside write() it sees the open transaction."""
+        with self._exclusive():
+            yield self._database()
+
+    def close(self) -> None:
+        with self._connections_lock:
+            connections, self._all_connections = self._all_connections, []
+        for conn in connections:
+            try:
+                conn.close()
+            except sqlite3.ProgrammingError:
+                pass
