@@ -297,12 +297,24 @@ REFUND_LIST_FIELDS: dict[str, Kind] = {
     "offset": integer,
     "start_time": string,
     "end_time": string,
-    "amount_filter": obj,
+    "amount_filter": lambda value: check_nested(value, AMOUNT_FILTER_FIELDS),
     "connector": array_of(string),
     "merchant_connector_id": array_of(string),
     "currency": array_of(enum("Currency", CURRENCIES)),
     "refund_status": array_of(enum("RefundStatus", REFUND_STATUSES)),
 }
+
+AMOUNT_FILTER_FIELDS: dict[str, Kind] = {"start_amount": integer, "end_amount": integer}
+
+
+def check_nested(value: Any, fields: dict[str, Kind]) -> dict:
+    """Type-check a nested object's known fields (raising Mismatch), ignoring unknown ones."""
+    checked = {}
+    for key, item in obj(value).items():
+        if key in fields and item is not None:
+            checked[key] = fields[key](item)
+    return checked
+
 
 CARD_FIELDS: dict[str, Kind] = {
     "card_number": string,

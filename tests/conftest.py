@@ -1,0 +1,81 @@
+"""Shared fixtures: a fresh provider per test, and namespaces seen through their keys."""
+
+from __future__ import annotations
+
+import pytest
+
+from mock_psp.app import create_app
+from mock_psp.server import ServerThread
+from tests.support import spec
+from tests.support.clients import CHECKED
+from tests.support.clients import Api
+from tests.support.clients import FlaskTransport
+from tests.support.clients import Hyperswitch
+from tests.support.clients import LiveTransport
+
+
+@pytest.fixture
+def app():
+    """A provider with an in-memory store and no background worker (tests drive the clock)."""
+    app = create_app({"db": ":memory:", "background": False})
+    yield app
+    app.extensions["mock_psp"].close()
+
+
+@pytest.fixture
+def provider(app):
+    return app.extensions["mock_psp"]
+
+
+@pytest.fixture
+def transport(app):
+    return FlaskTransport(app.test_client())
+
+
+@pytest.fixture
+def control(transport) -> Api:
+    return Api(transport)
+
+
+def new_namespace(control: Api, **body) -> dict:
+    reply = control.post("/_mock/namespaces", body)
+    assert reply.status == 201, reply.text
+    return reply.json
+
+
+@pytest.fixture
+def hs(transport, control) -> Hyperswitch:
+    """A fresh namespace on the system clock."""
+    return Hyperswitch(transport, new_namespace(control, seed=7))
+
+
+@pytest.fixture
+def vhs(transport, control) -> Hyperswitch:
+    """A fresh namespace on a virtual clock, for anything that depends on time."""
+    return Hyperswitch(transport, new_namespace(control, seed=7, clock="virtual"))
+
+
+@pytest.fixture(scope="module")
+def live_provider(tmp_path_factory):
+    """A real server on a free port in a thread, with a WAL file database."""
+    db = tmp_path_factory.mktemp("live") / "provider.db"
+    app = create_app({"db": str(db), "background": True})
+    server = ServerThread(app, "127.0.0.1", 0).start()
+    yield server
+    server.stop()
+    app.extensions["mock_psp"].close()
+
+
+@pytest.fixture
+def live_hs(live_provider) -> Hyperswitch:
+    transport = LiveTransport(live_provider.url)
+    return Hyperswitch(transport, new_namespace(Api(transport)))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if spec.spec_available():
+        terminalreporter.write_line(
+            f"Hyperswitch conformance: {CHECKED['responses']} responses validated against {spec.HYPERSWITCH_SPEC.name}"
+        )
+    else:
+        terminalreporter.write_line(f"Hyperswitch conformance not checked: {spec.SKIP_REASON}")
