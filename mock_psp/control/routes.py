@@ -81,14 +81,15 @@ def _store():
     return _provider().store
 
 
-def _json_body(allowed: tuple[str, ...]) -> dict[str, Any]:
+def _json_body(allowed: tuple[str, ...] | None) -> dict[str, Any]:
+    """The JSON object body ({} when empty); ``allowed`` None lets the caller judge the keys."""
     raw = request.get_data(cache=True)
     if not raw.strip():
         return {}
     data = request.get_json(force=True, silent=True)
     if not isinstance(data, dict):
         raise ControlError(400, "bad_request", "The body must be a JSON object")
-    unknown = sorted(set(data) - set(allowed))
+    unknown = sorted(set(data) - set(allowed)) if allowed is not None else []
     if unknown:
         raise ControlError(400, "bad_request", f"Unknown field(s): {', '.join(unknown)}; allowed: {', '.join(allowed)}")
     return data
@@ -196,7 +197,7 @@ def get_config():
 @bp.put("/config")
 @bp.patch("/config")
 def put_config():
-    update = _json_body(namespaces.namespace_config.CONFIG_KEYS)
+    update = _json_body(None)
     namespace = current_namespace()
     with _store().write() as db:
         namespace = namespaces.update_config(db, namespace, update)

@@ -59,7 +59,8 @@ STATUSES = (
 TRANSITIONS: dict[str, frozenset[str]] = {
     CREATED: frozenset({CUSTOMER_ACTION, PROCESSING, AUTHORIZED, CAPTURED, FAILED, CANCELLED, EXPIRED}),
     CUSTOMER_ACTION: frozenset({PROCESSING, AUTHORIZED, CAPTURED, FAILED, CANCELLED, EXPIRED}),
-    PROCESSING: frozenset({AUTHORIZED, CAPTURED, PARTIALLY_CAPTURED, FAILED}),
+    # processing -> processing: an authorisation finished and its capture is now pending.
+    PROCESSING: frozenset({PROCESSING, AUTHORIZED, CAPTURED, PARTIALLY_CAPTURED, FAILED}),
     AUTHORIZED: frozenset({PROCESSING, CAPTURED, PARTIALLY_CAPTURED, CANCELLED, EXPIRED}),
     # A failed payment can be confirmed again only where manual retry is on.
     FAILED: frozenset({CUSTOMER_ACTION, PROCESSING, AUTHORIZED, CAPTURED, FAILED}),

@@ -1,0 +1,301 @@
+"""The payment domain against an in-memory store: no Flask, no HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from mock_psp.domain import errors
+from mock_psp.domain import namespaces
+from mock_psp.domain import outcomes
+from mock_psp.domain import payments
+from mock_psp.domain import refunds
+from mock_psp.domain.errors import DomainError
+from mock_psp.domain.jobs import HANDLERS
+from mock_psp.domain.payments import CardInput
+from mock_psp.domain.payments import NewPayment
+from mock_psp.domain.payments import PaymentChanges
+from mock_psp.domain.payments import PaymentMethodInput
+from mock_psp.domain.refunds import NewRefund
+from mock_psp.domain.work import unit_of_work
+from mock_psp.scheduler import Scheduler
+from mock_psp.store import Store
+
+
+@pytest.fixture
+def store():
+    store = Store(":memory:")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def ns(store):
+    with store.write() as db:
+        return namespaces.create(db, seed=99)
+
+
+@pytest.fixture
+def virtual_ns(store):
+    with store.write() as db:
+        return namespaces.create(db, seed=99, clock_mode="virtual")
+
+
+def a_card(number: str = "4242424242424242") -> PaymentMethodInput:
+    return PaymentMethodInput("card", "credit", CardInput(number, "12", "2035", "Ann", "123"))
+
+
+def pay(store, ns, number="4242424242424242", **kw) -> payments.Payment:
+    return payments.create_payment(store, ns.id, NewPayment(amount=kw.pop("amount", 1000), currency="GBP",
+                                                            confirm=True, payment_method=a_card(number), **kw))
+
+
+def table_rows(store, table: str) -> int:
+    with store.read() as db:
+        return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+# -- the transition table ------------------------------------------------------------
+
+
+def test_every_status_is_in_the_transition_table():
+    assert set(payments.TRANSITIONS) == set(payments.STATUSES)
+    for targets in payments.TRANSITIONS.values():
+        assert targets <= set(payments.STATUSES)
+
+
+def test_terminal_statuses_allow_no_action_but_refund():
+    for action, allowed in payments.ACTIONS.items():
+        terminal_allowed = allowed & payments.TERMINAL
+        if action == "refund":
+            assert terminal_allowed == {payments.CAPTURED, payments.PARTIALLY_CAPTURED}
+        else:
+            assert not terminal_allowed, action
+
+
+def test_a_transition_outside_the_table_is_a_programming_error(store, ns):
+    payment = pay(store, ns)
+    with pytest.raises(RuntimeError, match="illegal transition captured -> authorized"):
+        with unit_of_work(store, ns.id) as work:
+            payments._transition(work, payment, payments.AUTHORIZED, "nope")
+
+
+def test_every_transition_writes_an_audit_row_and_an_outbox_row(store, ns):
+    payment = pay(store, ns, capture_method="manual")
+    payments.capture_payment(store, ns.id, payment.id, 400)
+    trail = payments.audit_trail(store, ns.id, payment.id)
+    assert [(e["from_status"], e["to_status"]) for e in trail] == [
+        (None, "created"), ("created", "authorized"), ("authorized", "partially_captured")]
+    with store.read() as db:
+        outbox = db.execute("SELECT status FROM outbox WHERE object_id = ? ORDER BY id", [payment.id]).fetchall()
+    assert [r["status"] for r in outbox] == ["created", "authorized", "partially_captured"]
+
+
+def test_a_failed_operation_leaves_no_audit_or_outbox_trace(store, ns):
+    payment = pay(store, ns, capture_method="manual")
+    before = (table_rows(store, "audit_events"), table_rows(store, "outbox"))
+    with pytest.raises(ZeroDivisionError):
+        with unit_of_work(store, ns.id) as work:
+            payments._transition(work, payment, payments.CANCELLED, "about to fail")
+            1 / 0
+    assert (table_rows(store, "audit_events"), table_rows(store, "outbox")) == before
+    assert payments.get_payment(store, ns.id, payment.id).status == payments.AUTHORIZED
+
+
+# -- outcomes ----------------------------------------------------------------------
+
+
+def test_outcome_order_is_scripted_then_magic_card_then_rate(store, ns):
+    with store.write() as db:
+        namespaces.push_outcomes(db, ns, ["succeeded"])
+        namespaces.update_config(db, ns, {"success_rates": {"card": 0}})
+    assert pay(store, ns, "4000000000000002").status == payments.CAPTURED  # scripted beats magic
+    assert pay(store, ns, "4242424242424242").status == payments.CAPTURED  # magic beats rate
+    declined = pay(store, ns, "4012888888881881")  # rate 0
+    assert declined.status == payments.FAILED and declined.failure_reason == outcomes.CARD_DECLINED
+
+
+def test_full_card_numbers_are_never_stored_except_public_test_cards(store, ns):
+    pay(store, ns, "4012888888881881")
+    pay(store, ns, "4000000000000002")
+    with store.read() as db:
+        dump = "\n".join(str(tuple(row)) for row in db.execute("SELECT * FROM payments"))
+    assert "4012888888881881" not in dump and "123" not in dump.replace("Ann", "")
+    assert "4000000000000002" in dump
+
+
+def test_three_ds_outcome_waits_for_the_customer(store, ns):
+    payment = pay(store, ns, "4000003800000446")
+    assert payment.status == payments.CUSTOMER_ACTION and payment.customer_action == "three_ds"
+    done = payments.complete_customer_action(store, ns.id, payment.id, payment.attempt_id, completed=True)
+    assert done.status == payments.CAPTURED
+
+
+def test_seeded_namespaces_repeat_ids_and_draws(store):
+    def run():
+        with store.write() as db:
+            ns = namespaces.create(db, seed=5)
+            namespaces.update_config(db, ns, {"success_rates": {"card": 0.5}})
+        return [(p.id, p.status, p.client_secret) for p in (pay(store, ns, "4012888888881881") for _ in range(20))]
+
+    assert run() == run()
+
+
+# -- capture, cancel, update ---------------------------------------------------------
+
+
+def test_capture_more_than_authorised_is_refused(store, ns):
+    payment = pay(store, ns, capture_method="manual")
+    with pytest.raises(DomainError) as caught:
+        payments.capture_payment(store, ns.id, payment.id, 1001)
+    assert caught.value.code == errors.AMOUNT_TOO_LARGE and caught.value["limit"] == 1000
+
+
+def test_update_is_only_allowed_before_confirmation(store, ns):
+    created = payments.create_payment(store, ns.id, NewPayment(amount=10, currency="GBP"))
+    updated = payments.update_payment(store, ns.id, created.id, PaymentChanges(amount=20, description="x"))
+    assert (updated.amount, updated.description) == (20, "x")
+    done = pay(store, ns)
+    with pytest.raises(DomainError) as caught:
+        payments.update_payment(store, ns.id, done.id, PaymentChanges(amount=5))
+    assert caught.value.code == errors.INVALID_STATE and caught.value["action"] == "update"
+
+
+def test_confirm_without_payment_method_is_refused(store, ns):
+    created = payments.create_payment(store, ns.id, NewPayment(amount=10, currency="GBP"))
+    with pytest.raises(DomainError) as caught:
+        payments.confirm_payment(store, ns.id, created.id, PaymentChanges())
+    assert caught.value.code == errors.MISSING_FIELD
+
+
+# -- refunds --------------------------------------------------------------------------
+
+
+def test_refunds_never_exceed_the_captured_amount(store, ns):
+    payment = pay(store, ns, amount=1000)
+    for amount in (300, 300, 400):
+        assert refunds.create_refund(store, ns.id, NewRefund(payment.id, amount)).status == refunds.SUCCEEDED
+    with pytest.raises(DomainError) as caught:
+        refunds.create_refund(store, ns.id, NewRefund(payment.id, 1))
+    assert caught.value.code == errors.AMOUNT_TOO_LARGE and caught.value["limit"] == 0
+
+
+def test_failed_refunds_free_their_amount_again(store, ns):
+    payment = pay(store, ns, amount=1000)
+    with store.write() as db:
+        namespaces.update_config(db, ns, {"success_rates": {"refund": 0}})
+    assert refunds.create_refund(store, ns.id, NewRefund(payment.id)).status == refunds.FAILED
+    with store.write() as db:
+        namespaces.update_config(db, namespaces.get(db, ns.id), {"success_rates": {"refund": 1}})
+    assert refunds.create_refund(store, ns.id, NewRefund(payment.id)).amount == 1000
+
+
+# -- the scheduler and the virtual clock ------------------------------------------------
+
+
+def test_advancing_runs_due_jobs_in_due_time_order_at_their_own_time(store, virtual_ns):
+    seen = []
+
+    def record(store, job):
+        with store.read() as db:
+            now = namespaces.get(db, job.namespace_id).now_ms()
+        seen.append((job.payload["n"], now - start))
+
+    scheduler = Scheduler(store, {"test.record": record})
+    with store.read() as db:
+        start = namespaces.get(db, virtual_ns.id).now_ms()
+    with store.write() as db:
+        from mock_psp import scheduler as scheduling
+
+        for n, delay in ((3, 30_000), (1, 10_000), (2, 20_000), (4, 90_000)):
+            scheduling.schedule(db, virtual_ns.id, "test.record", start + delay, {"n": n})
+    ran = scheduler.advance(virtual_ns.id, 60)
+    assert [r["payload"]["n"] for r in ran] == [1, 2, 3]
+    assert seen == [(1, 10_000), (2, 20_000), (3, 30_000)]
+    with store.read() as db:
+        assert namespaces.get(db, virtual_ns.id).now_ms() == start + 60_000
+
+
+def test_jobs_scheduled_inside_the_window_also_run(store, virtual_ns):
+    scheduler = Scheduler(store, HANDLERS)
+    with store.write() as db:
+        namespaces.update_config(db, virtual_ns, {"delays": {"authorize": 5, "capture": 5}})
+    payment = pay(store, virtual_ns)  # authorise in 5s, then capture in 5s more
+    assert payment.status == payments.PROCESSING
+    ran = scheduler.advance(virtual_ns.id, 60)
+    assert [job["kind"] for job in ran][:2] == ["payment.complete", "payment.complete"]
+    assert payments.get_payment(store, virtual_ns.id, payment.id).status == payments.CAPTURED
+
+
+def test_a_failing_job_is_recorded_and_does_not_stop_the_others(store, virtual_ns):
+    def boom(store, job):
+        raise ValueError("bad job")
+
+    scheduler = Scheduler(store, {"test.boom": boom, **HANDLERS})
+    with store.write() as db:
+        from mock_psp import scheduler as scheduling
+
+        scheduling.schedule(db, virtual_ns.id, "test.boom", virtual_ns.now_ms() + 1, {})
+    created = payments.create_payment(store, virtual_ns.id, NewPayment(amount=5, currency="GBP"))
+    ran = scheduler.advance(virtual_ns.id, 3600)
+    assert [(r["kind"], r["state"]) for r in ran] == [("test.boom", "failed"), ("payment.expire", "done")]
+    assert ran[0]["error"] == "ValueError: bad job"
+    assert payments.get_payment(store, virtual_ns.id, created.id).status == payments.EXPIRED
+
+
+def test_jobs_left_running_by_a_crash_run_again_after_restart(tmp_path):
+    path = str(tmp_path / "crash.db")
+    store = Store(path)
+    with store.write() as db:
+        ns = namespaces.create(db, seed=1, clock_mode="virtual")
+        from mock_psp import scheduler as scheduling
+
+        job_id = scheduling.schedule(db, ns.id, "test.count", ns.now_ms(), {})
+        db.execute("UPDATE jobs SET state = 'running' WHERE id = ?", [job_id])  # claimed, then the process died
+    store.close()
+    runs = []
+    restarted = Store(path)
+    scheduler = Scheduler(restarted, {"test.count": lambda store, job: runs.append(job.id)})
+    scheduler.advance(ns.id, 1)
+    restarted.close()
+    assert runs == [job_id]
+
+
+def test_system_clock_worker_runs_due_jobs(store, ns):
+    scheduler = Scheduler(store, HANDLERS)
+    with store.write() as db:
+        namespaces.update_config(db, ns, {"delays": {"authorize": 0.001}})
+    payment = pay(store, ns)
+    assert payment.status == payments.PROCESSING
+    import time
+
+    deadline = time.monotonic() + 5
+    while payments.get_payment(store, ns.id, payment.id).status == payments.PROCESSING:
+        assert time.monotonic() < deadline, "the worker never completed the job"
+        scheduler.run_due_system()
+    assert payments.get_payment(store, ns.id, payment.id).status == payments.CAPTURED
+
+
+# -- namespaces -----------------------------------------------------------------------
+
+
+def test_namespaces_do_not_see_each_others_payments(store, ns):
+    with store.write() as db:
+        other = namespaces.create(db)
+    payment = pay(store, ns)
+    with pytest.raises(DomainError) as caught:
+        payments.get_payment(store, other.id, payment.id)
+    assert caught.value.code == errors.NOT_FOUND
+
+
+def test_the_same_merchant_payment_id_can_exist_in_two_namespaces(store, ns):
+    with store.write() as db:
+        other = namespaces.create(db)
+    for namespace in (ns, other):
+        assert pay(store, namespace, payment_id="order-1").id == "order-1"
+
+
+def test_default_namespace_is_created_once_with_stable_keys(store):
+    with store.write() as db:
+        first = namespaces.ensure_default(db, seed=3)
+        second = namespaces.ensure_default(db, seed=3)
+    assert first == second and first.hyperswitch == namespaces.default_keys()[0]
