@@ -1,0 +1,247 @@
+"""Shared pieces of the benchmarks: servers as subprocesses, the flows, statistics, results.
+
+Every server here listens on 127.0.0.1 only, on a port the OS picks, and is
+stopped with SIGTERM (then SIGKILL if it hangs) when its ``with`` block ends,
+whatever happened inside it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import select
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import AbstractContextManager
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timezone
+from pathlib import Path
+from typing import Callable
+from typing import Iterator
+
+import requests
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = BENCH_DIR / "results"
+MOCK_PSP = Path(sys.executable).with_name("mock-psp")
+
+HYPERSWITCH_KEY = "snd_1E13L37R47jxbOBmiZksheaj1ShXtoCwQNo8NIlurSV7DBH6Bi8ibwF97mzglLKG"
+CARD_NUMBER = "4242424242424242"
+PAYMENT_REQUEST = {
+    "amount": 1000,
+    "currency": "USD",
+    "confirm": True,
+    "payment_method": "card",
+    "payment_method_data": {"card": {
+        "card_number": CARD_NUMBER, "card_exp_month": "12", "card_exp_year": "2035",
+        "card_cvc": "123", "card_holder_name": "Bench",
+    }},
+}
+REFUND_AMOUNT = 100
+
+STEPS = ("create", "retrieve", "refund")
+
+
+# -- servers --------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    """A server process started by this harness, and the base URL it announced."""
+
+    name: str
+    url: str
+    process: subprocess.Popen
+
+
+def _wait_for_banner(process: subprocess.Popen, log_path: Path, timeout: float) -> str:
+    """The first line the process prints on stdout; fail with its log if it dies or is slow."""
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    line = process.stdout.readline() if ready else ""
+    if not line:
+        log = log_path.read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"server gave no banner within {timeout}s (exit code {process.poll()}):\n{log}")
+    return line.strip()
+
+
+def _stop(process: subprocess.Popen, timeout: float = 10) -> None:
+    """SIGTERM, then SIGKILL if the process is still there after ``timeout`` seconds."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+
+
+@contextmanager
+def server_process(name: str, command: list[str], banner_prefix: str, log_path: Path,
+                   timeout: float = 60) -> Iterator[Server]:
+    """Start ``command``, read the URL off its banner's last word, and always stop it."""
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, cwd=BENCH_DIR)
+    try:
+        banner = _wait_for_banner(process, log_path, timeout)
+        if not banner.startswith(banner_prefix):
+            raise RuntimeError(f"unexpected banner from {name}: {banner!r}")
+        url = banner.split()[-1]
+        if not url.startswith("http://127.0.0.1:"):
+            raise RuntimeError(f"{name} is not on 127.0.0.1: {url}")
+        yield Server(name, url, process)
+    finally:
+        _stop(process)
+
+
+def mock_psp_server(db_path: Path, log_path: Path) -> AbstractContextManager[Server]:
+    """``mock-psp serve`` on 127.0.0.1, a free port and the given SQLite file (seed 0)."""
+    command = [str(MOCK_PSP), "serve", "--host", "127.0.0.1", "--port", "0", "--db", str(db_path), "--seed", "0"]
+    return server_process("mock-psp", command, "mock-psp ", log_path)
+
+
+# -- the store --------------------------------------------------------------------------
+
+
+def seed_store(db_path: Path, payments_count: int, batch: int = 1000) -> float:
+    """Create the store with ``payments_count`` card payments, each refunded once; return seconds taken.
+
+    Uses the library directly, ``batch`` payments per transaction (inner writes
+    become savepoints), with the same default namespace and seed as the server.
+    """
+    from mock_psp.domain import namespaces
+    from mock_psp.domain import payments
+    from mock_psp.domain import refunds
+    from mock_psp.store import Store
+
+    started = time.perf_counter()
+    store = Store(str(db_path))
+    try:
+        with store.write() as db:
+            namespace = namespaces.ensure_default(db, seed=0)
+        card = payments.PaymentMethodInput("card", card=payments.CardInput(CARD_NUMBER, "12", "2035", "Bench"))
+        for first in range(0, payments_count, batch):
+            with store.write():
+                for _ in range(first, min(first + batch, payments_count)):
+                    payment = payments.create_payment(store, namespace.id, payments.NewPayment(
+                        amount=1000, currency="USD", confirm=True, payment_method=card))
+                    refunds.create_refund(store, namespace.id,
+                                          refunds.NewRefund(payment_id=payment.id, amount=REFUND_AMOUNT))
+    finally:
+        store.close()
+    return time.perf_counter() - started
+
+
+# -- the clients and their flows ----------------------------------------------------------
+
+
+def mock_psp_session() -> requests.Session:
+    """One keep-alive client with the default namespace's secret key."""
+    session = requests.Session()
+    session.headers["api-key"] = HYPERSWITCH_KEY
+    return session
+
+
+def expect(response: requests.Response, field: str, value: str) -> dict:
+    """The response's JSON, after checking it is a 200 whose ``field`` is ``value``."""
+    if response.status_code != 200:
+        raise RuntimeError(f"{response.request.method} {response.url}: HTTP {response.status_code} {response.text[:300]}")
+    body = response.json()
+    if body.get(field) != value:
+        raise RuntimeError(f"{response.request.method} {response.url}: {field}={body.get(field)!r}, expected {value!r}")
+    return body
+
+
+def mock_psp_flow(session: requests.Session, url: str) -> tuple[float, ...]:
+    """Create (confirm, card) -> retrieve -> refund on Hyperswitch; seconds taken by each call."""
+    t0 = time.perf_counter()
+    payment = expect(session.post(f"{url}/hyperswitch/payments", json=PAYMENT_REQUEST), "status", "succeeded")
+    t1 = time.perf_counter()
+    expect(session.get(f"{url}/hyperswitch/payments/{payment['payment_id']}"), "status", "succeeded")
+    t2 = time.perf_counter()
+    refund = {"payment_id": payment["payment_id"], "amount": REFUND_AMOUNT}
+    expect(session.post(f"{url}/hyperswitch/refunds", json=refund), "status", "succeeded")
+    t3 = time.perf_counter()
+    return (t1 - t0, t2 - t1, t3 - t2)
+
+
+Flow = Callable[[], tuple[float, ...]]
+
+
+def run_flows(flow: Flow, count: int) -> tuple[float, list[tuple[float, ...]]]:
+    """Run ``count`` flows back to back; return the wall time and each flow's per-call timings."""
+    started = time.perf_counter()
+    timings = [flow() for _ in range(count)]
+    return time.perf_counter() - started, timings
+
+
+# -- statistics ------------------------------------------------------------------------------
+
+
+def percentile(samples: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100) of a non-empty list."""
+    ordered = sorted(samples)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
+
+
+def summarize_flows(wall: float, timings: list[tuple[float, ...]], step_names: tuple[str, ...]) -> dict:
+    """Throughput, per-flow median and p99, and each call's median, in ms."""
+    flows = [sum(t) for t in timings]
+    return {
+        "flows": len(flows),
+        "flows_per_s": round(len(flows) / wall, 1),
+        "median_ms": ms(statistics.median(flows)),
+        "p99_ms": ms(percentile(flows, 99)),
+        "step_median_ms": {name: ms(statistics.median(t[i] for t in timings)) for i, name in enumerate(step_names)},
+    }
+
+
+# -- output --------------------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    """What the numbers were measured on."""
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+    }
+
+
+def write_results(prefix: str, results: dict) -> Path:
+    """Write ``results`` to benchmarks/results/<prefix>-<UTC timestamp>.json and return the path."""
+    RESULTS_DIR.mkdir(exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS_DIR / f"{prefix}-{stamp}.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    return path
+
+
+def print_table(headers: list[str], rows: list[list]) -> None:
+    """A plain, aligned text table."""
+    cells = [headers] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for n, row in enumerate(cells):
+        print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+@contextmanager
+def work_dir() -> Iterator[Path]:
+    """A temporary directory for stores and server logs, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="mock-psp-bench-") as path:
+        yield Path(path)
