@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from typing import Mapping
+from collections.abc import Mapping
 
 from flask import Flask
 from flask import jsonify

@@ -8,7 +8,7 @@ restart and is shared by every thread that serves the namespace.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timezone, UTC
 
 SYSTEM = "system"
 VIRTUAL = "virtual"
@@ -43,7 +43,7 @@ def clock_for(mode: str, virtual_now_ms: int | None) -> SystemClock | VirtualClo
 
 
 def to_datetime(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 def iso_ms(ms: int | None) -> str | None:
@@ -61,5 +61,5 @@ def parse_iso(value: str) -> int:
         text = text[:-1] + "+00:00"
     dt = datetime.fromisoformat(text)
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return int(dt.timestamp() * 1000)

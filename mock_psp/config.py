@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
-from typing import Mapping
+from collections.abc import Mapping
 
 ENV_PREFIX = "MOCK_PSP_"
 DEFAULT_PORT = 8420

@@ -16,7 +16,7 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 from sqlite_utils import Database
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from contextlib import contextmanager
-from typing import Iterator
+from collections.abc import Iterator
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations

@@ -38,7 +38,7 @@ BAD_BODIES = [
     b'{"amount_filter": {"start_amount": "x"}}',
     b'{"start_time": "yesterday"}',
     b'{"reason": ["a"]}',
-    "{\"description\": \"\\ud800\"}".encode(),
+    b"{\"description\": \"\\ud800\"}",
     b"\xff\xfe\x00",
 ]
 

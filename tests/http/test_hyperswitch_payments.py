@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 
-from tests.support.clients import GOOD_CARD
 from tests.support.clients import card
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")

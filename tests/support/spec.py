@@ -12,7 +12,7 @@ import copy
 import json
 import os
 import re
-from functools import lru_cache
+from functools import lru_cache, cache
 from pathlib import Path
 
 from openapi_schema_validator import OAS30Validator
@@ -108,7 +108,7 @@ def _components() -> dict:
     return components
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(schema_name: str) -> OAS30Validator:
     root = {"components": _components(), "$ref": f"#/components/schemas/{schema_name}"}
     return OAS30Validator(root)

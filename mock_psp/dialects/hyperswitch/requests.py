@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from ...clock import to_datetime
@@ -465,8 +465,6 @@ def payment_method_input(fields: dict, now_ms: int) -> PaymentMethodInput | None
     """Read ``payment_method_data`` (card, UPI collect, or any other method by name)."""
     data = fields.get("payment_method_data")
     if data is None:
-        if "payment_method" in fields and fields["payment_method"] not in ("card", "upi"):
-            return None
         return None
     kinds = [key for key in data if key != "billing"]
     if not kinds:

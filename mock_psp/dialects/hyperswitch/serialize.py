@@ -218,7 +218,7 @@ def payment_response(payment: Payment, namespace: Namespace, refunds: list[Refun
         order_tax_amount=attrs.get("order_tax_amount"),
         card_discovery="manual" if payment.payment_method == "card" else None,
         force_3ds_challenge=attrs.get("force_3ds_challenge", False),
-        force_3ds_challenge_trigger=payment.customer_action == p.THREE_DS or None if routed else None,
+        force_3ds_challenge_trigger=False if routed else None,
         is_iframe_redirection_enabled=attrs.get("is_iframe_redirection_enabled"),
         enable_partial_authorization=attrs.get("enable_partial_authorization"),
         enable_overcapture=attrs.get("enable_overcapture"),
