@@ -305,3 +305,24 @@ def test_bad_list_queries_are_json_errors(hs, query, detail):
     reply = hs.api.get(f"/hyperswitch/payments/list?{query}")
     assert reply.status == 400 and detail in reply.error["message"]
     assert reply.error["message"].startswith("Query deserialize error")
+
+
+def test_same_seed_and_clock_repeat_whole_responses_including_timings(transport, control):
+    """Ids, outcomes, drawn delays and timestamps all repeat; only the account's own ids differ."""
+    from tests.conftest import new_namespace
+    from tests.support.clients import Hyperswitch
+
+    def run() -> list:
+        ns = Hyperswitch(transport, new_namespace(control, seed=77, clock="virtual"))
+        ns.control.post("/_mock/clock/set", {"now": "2031-03-01T09:00:00Z"})
+        ns.configure(success_rates={"card": 0.7}, delays={"authorize": [1, 30]})
+        bodies = [ns.pay("4012888888881881") for _ in range(6)]
+        advanced = ns.advance(30)
+        bodies.append([advanced["now"]] + [{k: v for k, v in job.items() if k != "id"} for job in advanced["ran"]])
+        bodies += [ns.retrieve(b["payment_id"]).json for b in bodies[:6]]
+        text = str(bodies)
+        for own in (ns.merchant_id, ns.namespace["hyperswitch"]["profile_id"].removeprefix("pro_")):
+            text = text.replace(own, "<account>")
+        return text
+
+    assert run() == run()
