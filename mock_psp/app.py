@@ -36,9 +36,22 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     for face in FACES:
         app.register_blueprint(face.bp)
     _register_error_handlers(app)
+    _register_change_hooks(app, provider)
     if settings.background:
         provider.start()
     return app
+
+
+def _register_change_hooks(app: Flask, provider: Provider) -> None:
+    @app.before_request
+    def remember_own_url():
+        provider.observe_url(request.host_url)
+
+    @app.after_request
+    def dispatch_changes(response):
+        if request.method != "GET":
+            provider.after_change()
+        return response
 
 
 def _face_for_path(path: str):

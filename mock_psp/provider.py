@@ -1,4 +1,4 @@
-"""The provider's moving parts for one app: settings, store, scheduler, default namespace.
+"""The provider's moving parts for one app: settings, store, scheduler, webhooks.
 
 Flask-free, so the CLI, the test fixtures and the app factory share it.
 """
@@ -6,20 +6,33 @@ Flask-free, so the CLI, the test fixtures and the app factory share it.
 from __future__ import annotations
 
 from .config import Settings
+from .dialects.hyperswitch import webhooks as hyperswitch_webhooks
 from .domain import namespaces
 from .domain.jobs import HANDLERS
 from .scheduler import Scheduler
 from .store import Store
+from .webhooks.engine import JOB_KIND
+from .webhooks.engine import WebhookEngine
+
+# Each dialect's webhook renderer, by the dialect name payments carry.
+WEBHOOK_RENDERERS = {hyperswitch_webhooks.DIALECT: hyperswitch_webhooks}
+
+FALLBACK_URL = "http://127.0.0.1:8420"
 
 
 class Provider:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.store = Store(settings.db_path())
+        self._observed_url: str | None = None
         with self.store.write() as db:
             default = namespaces.ensure_default(db, settings.seed, settings.clock or "system")
             self._apply_start_options(db, default)
-        self.scheduler = Scheduler(self.store, HANDLERS, settings.scheduler_interval)
+        self.webhooks = WebhookEngine(self.store, WEBHOOK_RENDERERS, self.base_url)
+        self.scheduler = Scheduler(
+            self.store, {**HANDLERS, JOB_KIND: self.webhooks.deliver_job},
+            settings.scheduler_interval, after_job=self.webhooks.dispatch_outbox,
+        )
 
     def _apply_start_options(self, db, default: namespaces.Namespace) -> None:
         """--seed and --clock given at start win over what the store remembers."""
@@ -30,6 +43,19 @@ class Provider:
             update["clock"] = self.settings.clock
         if update:
             namespaces.update_config(db, default, update)
+
+    def base_url(self) -> str:
+        """The provider's own URL for links in webhook bodies: configured, else first seen."""
+        return (self.settings.public_url or self._observed_url or FALLBACK_URL).rstrip("/")
+
+    def observe_url(self, url: str) -> None:
+        if self._observed_url is None:
+            self._observed_url = url.rstrip("/")
+
+    def after_change(self) -> None:
+        """After a request: turn its committed changes into deliveries and wake the worker."""
+        if self.webhooks.dispatch_outbox():
+            self.scheduler.wake()
 
     def default_namespace(self) -> namespaces.Namespace:
         with self.store.read() as db:

@@ -5,9 +5,12 @@ call out over HTTP, and the receiver may call us back), then marked done in a
 new transaction. Jobs left `running` by a crash go back to `pending` on start,
 so a job is run at least once.
 
-System-clock namespaces are served by a worker thread that polls for due jobs.
-A virtual clock moves only through :meth:`Scheduler.advance`, which walks the
-clock from job to job, running each at its own due time, before it returns.
+A background worker runs jobs as they fall due: on a system clock when real time
+reaches them, on a virtual clock when they are due at or before its frozen
+"now". A virtual clock moves only through :meth:`Scheduler.advance`, which walks
+the clock from job to job, running each at its own due time, before it returns.
+Jobs of one namespace run one at a time, in due-time order; namespaces run in
+parallel on a small pool, so a slow webhook receiver in one cannot stall another.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from dataclasses import dataclass
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from sqlite_utils import Database
 
@@ -63,14 +67,25 @@ class ClockError(Exception):
 
 
 class Scheduler:
-    def __init__(self, store, handlers: dict[str, Handler], poll_interval: float = 0.05):
+    def __init__(self, store, handlers: dict[str, Handler], poll_interval: float = 0.05,
+                 after_job: Callable[[], object] | None = None, workers: int = 4):
+        """
+        :param after_job: called after every job (and before each pass), e.g. to turn
+            the changes a job committed into webhook deliveries.
+        """
         self.store = store
         self.handlers = handlers
         self.poll_interval = poll_interval
+        self.after_job = after_job or (lambda: None)
+        self.workers = workers
         self._namespace_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._in_flight: set[str] = set()
+        self._in_flight_guard = threading.Lock()
         self._requeue_abandoned()
 
     def _requeue_abandoned(self) -> None:
@@ -110,12 +125,29 @@ class Scheduler:
                 "UPDATE jobs SET state = ?, last_error = ?, finished_at = ? WHERE id = ?",
                 [state, error, clocks.system_now_ms(), job.id],
             )
+        self._after_job()
         return {"id": job.id, "kind": job.kind, "due_at": job.due_at, "state": state, "error": error, "payload": job.payload}
 
-    def run_due(self, namespace_id: str, now: int) -> list[dict]:
-        """Run every job of the namespace due at or before ``now``, in due-time order."""
+    def _after_job(self) -> None:
+        try:
+            self.after_job()
+        except Exception:  # a failing hook must not stop the jobs
+            log.exception("after-job hook failed")
+
+    def _namespace_now(self, namespace_id: str) -> int:
+        with self.store.read() as db:
+            row = db.execute("SELECT clock_mode, virtual_now FROM namespaces WHERE id = ?", [namespace_id]).fetchone()
+        if row is None or row["clock_mode"] != clocks.VIRTUAL:
+            return clocks.system_now_ms()
+        return row["virtual_now"]
+
+    def run_due(self, namespace_id: str, now: int | None = None) -> list[dict]:
+        """Run every job of the namespace due at or before ``now`` (default: its clock's now)."""
         ran = []
+        self._after_job()
         with self._lock_for(namespace_id):
+            if now is None:
+                now = self._namespace_now(namespace_id)
             while (job := self._claim_next(namespace_id, now)) is not None:
                 ran.append(self._run(job))
         return ran
@@ -143,6 +175,7 @@ class Scheduler:
         Moving backwards is allowed and runs nothing.
         """
         ran = []
+        self._after_job()
         with self._lock_for(namespace_id):
             with self.store.read() as db:
                 self._virtual_now(db, namespace_id)
@@ -168,39 +201,73 @@ class Scheduler:
             current = self._virtual_now(db, namespace_id)
         return self.advance_to(namespace_id, current + int(round(seconds * 1000)))
 
-    # -- the worker for system clocks ----------------------------------------
+    # -- the background worker -----------------------------------------------------
 
-    def run_due_system(self) -> int:
-        """One pass over every system-clock namespace with due jobs."""
-        now = clocks.system_now_ms()
+    def namespaces_with_due_jobs(self) -> list[str]:
+        """Namespaces with a job due by their own clock (real time, or the frozen virtual now)."""
         with self.store.read() as db:
-            ids = [
+            return [
                 r["namespace_id"]
                 for r in db.execute(
                     """SELECT DISTINCT j.namespace_id FROM jobs j JOIN namespaces n ON n.id = j.namespace_id
-                       WHERE j.state = 'pending' AND j.due_at <= ? AND n.clock_mode = 'system'""",
-                    [now],
+                       WHERE j.state = 'pending'
+                         AND j.due_at <= CASE WHEN n.clock_mode = 'virtual' THEN n.virtual_now ELSE ? END""",
+                    [clocks.system_now_ms()],
                 ).fetchall()
             ]
-        return sum(len(self.run_due(namespace_id, now)) for namespace_id in ids)
+
+    def run_due_everywhere(self) -> int:
+        """One pass, in this thread: every namespace's due jobs."""
+        self._after_job()
+        return sum(len(self.run_due(namespace_id)) for namespace_id in self.namespaces_with_due_jobs())
+
+    def wake(self) -> None:
+        """Make the worker look for due jobs now rather than at its next poll."""
+        self._wake.set()
 
     def start(self) -> None:
         if self._thread is not None:
             return
         self._stop.clear()
+        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="mock-psp-jobs")
         self._thread = threading.Thread(target=self._loop, name="mock-psp-scheduler", daemon=True)
         self._thread.start()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                self.run_due_system()
+                self._after_job()
+                for namespace_id in self.namespaces_with_due_jobs():
+                    self._submit(namespace_id)
             except Exception:  # keep the worker alive across a bad pass
                 log.exception("scheduler pass failed")
-            self._stop.wait(self.poll_interval)
+            self._wake.wait(self.poll_interval)
+            self._wake.clear()
+
+    def _submit(self, namespace_id: str) -> None:
+        with self._in_flight_guard:
+            if namespace_id in self._in_flight:
+                return
+            self._in_flight.add(namespace_id)
+
+        def run() -> None:
+            try:
+                self.run_due(namespace_id)
+            except Exception:
+                log.exception("running due jobs of %s failed", namespace_id)
+            finally:
+                with self._in_flight_guard:
+                    self._in_flight.discard(namespace_id)
+                self._wake.set()
+
+        self._pool.submit(run)
 
     def stop(self, timeout: float = 5) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None

@@ -143,6 +143,104 @@ def m001_core(db: Database) -> None:
     )
 
 
+@migrations()
+def m002_webhooks(db: Database) -> None:
+    db.executescript(
+        """
+        -- The outbox row carries the object as it stood when the change committed,
+        -- so a webhook describes that moment even if it is sent later.
+        ALTER TABLE outbox ADD COLUMN payment_id TEXT;
+        ALTER TABLE outbox ADD COLUMN from_status TEXT;
+        ALTER TABLE outbox ADD COLUMN snapshot TEXT;
+
+        ALTER TABLE namespaces ADD COLUMN faults TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE namespaces ADD COLUMN fault_script TEXT NOT NULL DEFAULT '[]';
+        -- Fault draws use their own random sequence, so background deliveries never
+        -- shift the ids and outcomes of the payments a test makes.
+        ALTER TABLE namespaces ADD COLUMN fault_rng_counter INTEGER NOT NULL DEFAULT 0;
+        -- Settings a dialect keeps per namespace (e.g. the Hyperswitch business profile).
+        ALTER TABLE namespaces ADD COLUMN dialect_settings TEXT NOT NULL DEFAULT '{}';
+
+        CREATE TABLE webhook_endpoints (
+            id TEXT PRIMARY KEY,
+            namespace_id TEXT NOT NULL,
+            url TEXT NOT NULL,
+            scheme TEXT NOT NULL,
+            -- NULL: use the namespace's own key for the scheme (hash key, GOV.UK secret)
+            secret TEXT,
+            dialect TEXT,
+            events TEXT,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            timeout_seconds REAL,
+            retry_schedule TEXT,
+            faults TEXT NOT NULL DEFAULT '{}',
+            fault_script TEXT NOT NULL DEFAULT '[]',
+            source TEXT NOT NULL DEFAULT 'control',
+            description TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX webhook_endpoints_by_namespace ON webhook_endpoints (namespace_id, created_at);
+
+        -- One event per (object, event type), as the real providers de-duplicate.
+        CREATE TABLE webhook_events (
+            id TEXT NOT NULL,
+            namespace_id TEXT NOT NULL,
+            dialect TEXT NOT NULL,
+            event_type TEXT NOT NULL,
+            event_class TEXT NOT NULL,
+            object_type TEXT NOT NULL,
+            object_id TEXT NOT NULL,
+            payment_id TEXT NOT NULL,
+            body TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (namespace_id, id)
+        );
+        CREATE UNIQUE INDEX webhook_events_once ON webhook_events (namespace_id, dialect, object_id, event_type);
+        CREATE INDEX webhook_events_by_created ON webhook_events (namespace_id, created_at);
+
+        CREATE TABLE webhook_deliveries (
+            id TEXT NOT NULL,
+            namespace_id TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            endpoint_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempt_count INTEGER NOT NULL DEFAULT 0,
+            retries_used INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER,
+            job_id INTEGER,
+            held_for_reorder INTEGER NOT NULL DEFAULT 0,
+            delayed_by_fault INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (namespace_id, id)
+        );
+        CREATE INDEX webhook_deliveries_by_event ON webhook_deliveries (namespace_id, event_id);
+        CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (namespace_id, endpoint_id, created_at);
+        CREATE INDEX webhook_deliveries_by_status ON webhook_deliveries (namespace_id, status);
+
+        CREATE TABLE webhook_attempts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            attempt_id TEXT NOT NULL,
+            namespace_id TEXT NOT NULL,
+            delivery_id TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            sent INTEGER NOT NULL,
+            status_code INTEGER,
+            latency_ms REAL,
+            error TEXT,
+            fault TEXT,
+            request_headers TEXT,
+            response_headers TEXT,
+            response_excerpt TEXT
+        );
+        CREATE INDEX webhook_attempts_by_delivery ON webhook_attempts (namespace_id, delivery_id, id);
+        """
+    )
+
+
 class Store:
     """One SQLite database, shared safely by every thread of one app.
 

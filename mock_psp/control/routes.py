@@ -24,6 +24,9 @@ from ..domain.errors import DomainError
 from ..domain.namespaces import Namespace
 from ..scheduler import ClockError
 from ..scheduler import pending_jobs
+from ..webhooks import endpoints
+from ..webhooks import engine as webhook_engine
+from ..webhooks import faults as webhook_faults
 
 PREFIX = "/_mock"
 
@@ -310,3 +313,117 @@ def payment_events(payment_id: str):
 @bp.get("/health")
 def health():
     return jsonify({"ok": True})
+
+
+# -- webhooks ----------------------------------------------------------------------
+
+
+def _engine():
+    return _provider().webhooks
+
+
+@bp.post("/webhook-endpoints")
+def create_webhook_endpoint():
+    body = _json_body(None)
+    namespace = current_namespace()
+    with _store().write() as db:
+        endpoint = endpoints.create(db, namespace, body, _engine().known_events, namespace.now_ms())
+        return jsonify(endpoints.to_json(endpoint, namespace)), 201
+
+
+@bp.get("/webhook-endpoints")
+def list_webhook_endpoints():
+    namespace = current_namespace()
+    with _store().read() as db:
+        return jsonify({"data": [endpoints.to_json(e, namespace) for e in endpoints.list_for(db, namespace.id)]})
+
+
+@bp.get("/webhook-endpoints/<endpoint_id>")
+def get_webhook_endpoint(endpoint_id: str):
+    namespace = current_namespace()
+    with _store().read() as db:
+        return jsonify(endpoints.to_json(endpoints.get(db, namespace.id, endpoint_id), namespace))
+
+
+@bp.patch("/webhook-endpoints/<endpoint_id>")
+@bp.put("/webhook-endpoints/<endpoint_id>")
+def update_webhook_endpoint(endpoint_id: str):
+    body = _json_body(None)
+    namespace = current_namespace()
+    with _store().write() as db:
+        endpoint = endpoints.update(db, namespace, endpoint_id, body, _engine().known_events, namespace.now_ms())
+        return jsonify(endpoints.to_json(endpoint, namespace))
+
+
+@bp.delete("/webhook-endpoints/<endpoint_id>")
+def delete_webhook_endpoint(endpoint_id: str):
+    namespace = current_namespace()
+    with _store().write() as db:
+        endpoints.delete(db, namespace.id, endpoint_id)
+    return "", 204
+
+
+def _query_limit(default: int = 100, most: int = 1000) -> tuple[int, int]:
+    try:
+        limit = int(request.args.get("limit", default))
+        offset = int(request.args.get("offset", 0))
+    except ValueError:
+        raise ControlError(400, "bad_request", "limit and offset must be whole numbers") from None
+    if not 1 <= limit <= most or offset < 0:
+        raise ControlError(400, "bad_request", f"limit must be 1..{most} and offset >= 0")
+    return limit, offset
+
+
+@bp.get("/webhooks")
+def list_webhooks():
+    status = request.args.get("status")
+    if status is not None and status not in webhook_engine.STATUSES:
+        raise ControlError(400, "bad_request", f"status must be one of {', '.join(webhook_engine.STATUSES)}")
+    limit, offset = _query_limit()
+    found, total = _engine().list_deliveries(
+        current_namespace().id, status=status, event_type=request.args.get("event_type"),
+        payment_id=request.args.get("payment_id"), object_id=request.args.get("object_id"),
+        endpoint_id=request.args.get("endpoint_id"), limit=limit, offset=offset,
+    )
+    return jsonify({"data": found, "total": total})
+
+
+@bp.get("/webhooks/<delivery_id>")
+def get_webhook(delivery_id: str):
+    return jsonify(_engine().get_delivery(current_namespace().id, delivery_id))
+
+
+@bp.post("/webhooks/<delivery_id>/retry")
+def retry_webhook(delivery_id: str):
+    return jsonify(_engine().retry_now(current_namespace().id, delivery_id))
+
+
+@bp.post("/webhooks/flush")
+def flush_webhooks():
+    """Deliver everything due now, synchronously (and run any other job that is due)."""
+    namespace = current_namespace()
+    ran = _provider().scheduler.run_due(namespace.id)
+    return jsonify({"ran": [_job_json(j) for j in ran]})
+
+
+# -- faults --------------------------------------------------------------------------
+
+
+@bp.get("/faults")
+def get_faults():
+    namespace = current_namespace()
+    with _store().read() as db:
+        return jsonify(webhook_faults.namespace_faults(db, namespace.id))
+
+
+@bp.put("/faults")
+@bp.patch("/faults")
+def put_faults():
+    body = _json_body(("webhooks", "api"))
+    if body.get("api"):
+        raise ControlError(400, "invalid_field", "api: API fault injection is not available yet; only webhooks")
+    namespace = current_namespace()
+    with _store().write() as db:
+        if "webhooks" in body:
+            return jsonify(webhook_faults.set_namespace_faults(db, namespace.id, body["webhooks"]))
+        return jsonify(webhook_faults.namespace_faults(db, namespace.id))

@@ -22,7 +22,10 @@ from .randomness import Draws
 DEFAULT_ID = "ns_default"
 
 # Tables holding a namespace's data; reset empties them, keys and settings stay.
-DATA_TABLES = ("payments", "refunds", "audit_events", "outbox", "jobs")
+DATA_TABLES = (
+    "payments", "refunds", "audit_events", "outbox", "jobs",
+    "webhook_events", "webhook_deliveries", "webhook_attempts",
+)
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class Namespace:
     rng_counter: int
     clock_mode: str
     virtual_now: int | None
+    dialect_settings: dict
 
     @property
     def clock(self):
@@ -111,6 +115,7 @@ def _from_row(row) -> Namespace:
         rng_counter=row["rng_counter"],
         clock_mode=row["clock_mode"],
         virtual_now=row["virtual_now"],
+        dialect_settings=json.loads(row["dialect_settings"]),
     )
 
 
@@ -238,12 +243,24 @@ def pop_outcome(db: Database, namespace_id: str) -> str | None:
     return head
 
 
+def set_dialect_settings(db: Database, namespace_id: str, dialect: str, settings: dict) -> None:
+    """Store what a dialect keeps per namespace; the domain does not interpret it."""
+    row = db.execute("SELECT dialect_settings FROM namespaces WHERE id = ?", [namespace_id]).fetchone()
+    stored = json.loads(row["dialect_settings"])
+    stored[dialect] = settings
+    db.execute("UPDATE namespaces SET dialect_settings = ? WHERE id = ?", [json.dumps(stored), namespace_id])
+
+
+def set_hyperswitch_hash_key(db: Database, namespace_id: str, key: str) -> None:
+    db.execute("UPDATE namespaces SET hs_hash_key = ? WHERE id = ?", [key, namespace_id])
+
+
 def reset(db: Database, namespace: Namespace, keep_config: bool = True) -> Namespace:
     """Delete the namespace's data; its keys stay, its random sequence restarts."""
     for table in DATA_TABLES:
         db.execute(f"DELETE FROM {table} WHERE namespace_id = ?", [namespace.id])
     db.execute(
-        "UPDATE namespaces SET rng_counter = 0, scripted_outcomes = '[]' WHERE id = ?",
+        "UPDATE namespaces SET rng_counter = 0, scripted_outcomes = '[]', fault_script = '[]' WHERE id = ?",
         [namespace.id],
     )
     if not keep_config:

@@ -303,7 +303,7 @@ def _transition(work: Work, payment: Payment, to: str, reason: str) -> None:
     if to not in TRANSITIONS[payment.status]:
         # A programming error, not a user one: the guards in ACTIONS come first.
         raise RuntimeError(f"illegal transition {payment.status} -> {to} for {payment.id}")
-    work.record_transition("payment", payment.id, payment.id, payment.status, to, reason, payment.dialect)
+    work.record_transition("payment", payment, payment.status, to, reason, payment.dialect)
     payment.status = to
 
 
@@ -357,7 +357,7 @@ def create_payment(store: Store, namespace_id: str, new: NewPayment) -> Payment:
         )
         _apply_changes(payment, new)
         _insert(work, payment)
-        work.record_transition("payment", payment.id, payment.id, None, CREATED, "created", payment.dialect)
+        work.record_transition("payment", payment, None, CREATED, "created", payment.dialect)
         work.schedule("payment.expire", expiry, {"payment_id": payment.id})
         if new.confirm:
             _confirm(work, payment, PaymentChanges())

@@ -169,7 +169,7 @@ def _transition(work: Work, refund: Refund, to: str, reason: str, dialect: str, 
     current = None if new else refund.status
     if to not in TRANSITIONS[current]:
         raise RuntimeError(f"illegal refund transition {current} -> {to} for {refund.id}")
-    work.record_transition("refund", refund.id, refund.payment_id, current, to, reason, dialect)
+    work.record_transition("refund", refund, current, to, reason, dialect)
     refund.status = to
 
 

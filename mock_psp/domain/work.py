@@ -8,8 +8,12 @@ together or not at all.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
 from collections.abc import Iterator
 
 from sqlite_utils import Database
@@ -27,32 +31,46 @@ class Work:
     namespace: Namespace
     now: int
     draws: Draws
+    # (object_type, object, from_status, to_status, dialect), in order of change
+    changes: list[tuple[str, Any, str | None, str, str]] = field(default_factory=list)
 
     @property
     def config(self) -> dict:
         return self.namespace.config
 
-    def record_transition(
-        self,
-        object_type: str,
-        object_id: str,
-        payment_id: str,
-        from_status: str | None,
-        to_status: str,
-        reason: str,
-        dialect: str,
-    ) -> None:
-        """Write the audit row and the outbox row for one state change."""
+    def record_transition(self, object_type: str, obj: Any, from_status: str | None, to_status: str,
+                          reason: str, dialect: str) -> None:
+        """Write the audit row now; the outbox row is written when the work commits."""
+        payment_id = obj.payment_id if object_type == "refund" else obj.id
         self.db.execute(
             """INSERT INTO audit_events (namespace_id, object_type, object_id, payment_id,
                    from_status, to_status, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-            [self.namespace.id, object_type, object_id, payment_id, from_status, to_status, reason, self.now],
+            [self.namespace.id, object_type, obj.id, payment_id, from_status, to_status, reason, self.now],
         )
-        self.db.execute(
-            """INSERT INTO outbox (namespace_id, object_type, object_id, status, dialect, created_at)
-               VALUES (?, ?, ?, ?, ?, ?)""",
-            [self.namespace.id, object_type, object_id, to_status, dialect, self.now],
-        )
+        self.changes.append((object_type, obj, from_status, to_status, dialect))
+
+    def write_outbox(self) -> None:
+        """One outbox row per change, holding the object as it stands at commit.
+
+        A payment's snapshot includes its refunds, since the payment body shows them.
+        """
+        for object_type, obj, from_status, to_status, dialect in self.changes:
+            snapshot = asdict(obj)
+            payment_id = obj.payment_id if object_type == "refund" else obj.id
+            if object_type == "payment":
+                snapshot["refunds"] = [
+                    dict(row) | {"metadata": loads(row["metadata"]), "attributes": json.loads(row["attributes"])}
+                    for row in self.db.execute(
+                        "SELECT * FROM refunds WHERE namespace_id = ? AND payment_id = ? ORDER BY created_at, rowid",
+                        [self.namespace.id, obj.id],
+                    ).fetchall()
+                ]
+            self.db.execute(
+                """INSERT INTO outbox (namespace_id, object_type, object_id, payment_id, from_status, status,
+                       dialect, snapshot, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [self.namespace.id, object_type, obj.id, payment_id, from_status, to_status, dialect,
+                 json.dumps(snapshot, separators=(",", ":")), self.now],
+            )
 
     def schedule(self, kind: str, delay_seconds: float, payload: dict) -> int:
         due_at = self.now + int(round(delay_seconds * 1000))
@@ -68,6 +86,7 @@ def unit_of_work(store: Store, namespace_id: str) -> Iterator[Work]:
         namespace = namespaces.get(db, namespace_id)
         work = Work(db, namespace, namespace.now_ms(), namespace.draws())
         yield work
+        work.write_outbox()
         namespaces.save_draws(db, namespace, work.draws)
 
 

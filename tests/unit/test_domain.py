@@ -271,7 +271,7 @@ def test_system_clock_worker_runs_due_jobs(store, ns):
     deadline = time.monotonic() + 5
     while payments.get_payment(store, ns.id, payment.id).status == payments.PROCESSING:
         assert time.monotonic() < deadline, "the worker never completed the job"
-        scheduler.run_due_system()
+        scheduler.run_due_everywhere()
     assert payments.get_payment(store, ns.id, payment.id).status == payments.CAPTURED
 
 

@@ -382,20 +382,24 @@ def complete_challenge(merchant_id: str, attempt_id: str):
 def redirect_response(payment_id: str, merchant_id: str, connector: str):
     namespace = _namespace_by_merchant(merchant_id)
     payment = payments.get_payment(_store(), namespace.id, payment_id)
-    if not payment.return_url:
+    profile = account.profile_of(namespace)
+    return_url = payment.return_url or profile["return_url"]
+    if not return_url:
         return render_template("hyperswitch/result.html", payment=payment,
                                status=serialize.intent_status(payment)), 200
-    return redirect(signed_return_url(payment, namespace), code=302)
+    return redirect(signed_return_url(payment, namespace, return_url, profile["enable_payment_response_hash"]),
+                    code=302)
 
 
-def signed_return_url(payment, namespace: Namespace) -> str:
+def signed_return_url(payment, namespace: Namespace, return_url: str, sign: bool = True) -> str:
     """The merchant's return_url with the result appended and signed as Hyperswitch signs it.
 
     Every query pair (the merchant's own included) is sorted by (key, value),
     joined as ``k=v&k=v`` from the decoded values, and signed with HMAC-SHA512
-    keyed by the profile's payment_response_hash_key, in lowercase hex.
+    keyed by the profile's payment_response_hash_key, in lowercase hex. A
+    profile with ``enable_payment_response_hash: false`` gets no signature.
     """
-    parts = urlsplit(payment.return_url)
+    parts = urlsplit(return_url)
     pairs = parse_qsl(parts.query, keep_blank_values=True)
     pairs += [
         ("status", serialize.intent_status(payment)),
@@ -404,11 +408,16 @@ def signed_return_url(payment, namespace: Namespace) -> str:
         ("amount", str(payment.amount)),
         ("manual_retry_allowed", str(serialize.manual_retry_allowed(payment, namespace)).lower()),
     ]
-    signature = response_signature(pairs, namespace.hyperswitch.payment_response_hash_key)
-    pairs += [("signature", signature), ("signature_algorithm", "HMAC-SHA512")]
+    if sign:
+        signature = response_signature(pairs, namespace.hyperswitch.payment_response_hash_key)
+        pairs += [("signature", signature), ("signature_algorithm", "HMAC-SHA512")]
     return urlunsplit(parts._replace(query=urlencode(pairs)))
 
 
 def response_signature(pairs: list[tuple[str, str]], key: str) -> str:
     message = "&".join(f"{k}={v}" for k, v in sorted(pairs))
     return hmac.new(key.encode(), message.encode(), hashlib.sha512).hexdigest()
+
+
+# The account-side APIs (business profile, events) share this blueprint.
+from . import account  # noqa: E402

@@ -1,0 +1,1 @@
+"""Outgoing webhooks: outbox -> events -> signed deliveries, retried on the namespace clock."""
