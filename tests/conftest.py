@@ -12,6 +12,7 @@ from tests.support.clients import Api
 from tests.support.clients import FlaskTransport
 from tests.support.clients import Hyperswitch
 from tests.support.clients import LiveTransport
+from tests.support.receiver import Receiver
 
 
 @pytest.fixture
@@ -70,6 +71,14 @@ def live_provider(tmp_path_factory):
 def live_hs(live_provider) -> Hyperswitch:
     transport = LiveTransport(live_provider.url)
     return Hyperswitch(transport, new_namespace(Api(transport)))
+
+
+@pytest.fixture
+def receiver():
+    """A local webhook receiver that records every request."""
+    receiver = Receiver().start()
+    yield receiver
+    receiver.stop()
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -161,3 +161,21 @@ class Hyperswitch:
         reply = self.control.post("/_mock/clock/advance", {"seconds": seconds})
         assert reply.status == 200, reply.text
         return reply.json
+
+    # -- webhooks ---------------------------------------------------------------------
+
+    def register(self, url: str, **fields) -> dict:
+        reply = self.control.post("/_mock/webhook-endpoints", {"url": url, **fields})
+        assert reply.status == 201, reply.text
+        return reply.json
+
+    def flush(self) -> list:
+        reply = self.control.post("/_mock/webhooks/flush")
+        assert reply.status == 200, reply.text
+        return reply.json["ran"]
+
+    def deliveries(self, **filters) -> list[dict]:
+        query = "&".join(f"{k}={v}" for k, v in filters.items())
+        reply = self.control.get("/_mock/webhooks" + (f"?{query}" if query else ""))
+        assert reply.status == 200, reply.text
+        return reply.json["data"]

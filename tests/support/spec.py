@@ -169,8 +169,15 @@ def check_response(method: str, path: str, status: int, body) -> str | None:
         schema_name = "PaymentListResponse"  # list_shape
     if schema_name is None and api_path.startswith("/payments/"):
         schema_name = "PaymentsResponse"  # undocumented_bodies
-    if schema_name is None or schema_name.startswith("array:"):
+    if schema_name is None:
         raise ConformanceError(f"no schema to check {method} {api_path} {status} against")
+    if schema_name.startswith("array:"):
+        if not isinstance(body, list):
+            raise ConformanceError(f"{method} {api_path} -> {status}: expected an array, got {type(body).__name__}")
+        item_schema = schema_name.removeprefix("array:")
+        for index, item in enumerate(body):
+            _validate(item_schema, item, f"{method} {api_path} -> {status} [{index}]")
+        return schema_name
     _validate(schema_name, body, f"{method} {api_path} -> {status}")
     return schema_name
 

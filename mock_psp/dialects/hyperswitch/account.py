@@ -117,6 +117,10 @@ def profile_response(namespace: Namespace) -> dict:
     }
     for key in BOOLEAN_DEFAULTS:
         body[key] = bool(profile.get(key, False))
+    if body["webhook_details"] is not None:
+        # Empty lists, like unset ones, mean "every status sends its event".
+        body["webhook_details"] = {"payment_statuses_enabled": [], "refund_statuses_enabled": [],
+                                   **body["webhook_details"]}
     for key, value in profile.items():
         body.setdefault(key, value)
     return body
