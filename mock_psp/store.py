@@ -241,6 +241,19 @@ def m002_webhooks(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_refunds_by_payment_in_order(db: Database) -> None:
+    # With only (namespace_id, payment_id), SQLite preferred the creation-time
+    # index for "refunds of a payment, oldest first" and scanned every refund
+    # of the namespace: O(n) per payment read.
+    db.executescript(
+        """
+        DROP INDEX refunds_by_payment;
+        CREATE INDEX refunds_by_payment ON refunds (namespace_id, payment_id, created_at);
+        """
+    )
+
+
 class Store:
     """One SQLite database, shared safely by every thread of one app.
 

@@ -242,8 +242,9 @@ class PaymentFilter:
     offset: int = 0
 
 
-def list_payments(store: Store, namespace_id: str, f: PaymentFilter) -> tuple[list[Payment], int]:
-    """Newest first. Returns the page and the total number matching the filter."""
+def list_payments(store: Store, namespace_id: str, f: PaymentFilter,
+                  with_total: bool = False) -> tuple[list[Payment], int | None]:
+    """Newest first. Returns the page, and the number matching the filter if asked (it costs a count)."""
     where, params = ["namespace_id = ?"], [namespace_id]
     for column, op, value in (
         ("customer_id", "=", f.customer_id),
@@ -267,7 +268,8 @@ def list_payments(store: Store, namespace_id: str, f: PaymentFilter) -> tuple[li
                 where.append(f"(created_at, rowid) {op} (?, (SELECT rowid FROM payments WHERE namespace_id = ? AND id = ?))")
                 params.extend([anchor.created_at, namespace_id, cursor_id])
         clause = " AND ".join(where)
-        total = db.execute(f"SELECT count(*) FROM payments WHERE {clause}", params).fetchone()[0]
+        total = db.execute(f"SELECT count(*) FROM payments WHERE {clause}", params).fetchone()[0] \
+            if with_total else None
         rows = db.execute(
             f"SELECT * FROM payments WHERE {clause} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?",
             params + [f.limit, f.offset],
