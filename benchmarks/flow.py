@@ -20,6 +20,7 @@ import statistics
 import time
 from dataclasses import asdict
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import requests
@@ -52,11 +53,12 @@ def timed(call) -> float:
 
 
 def create_vs_health(session: requests.Session, url: str, count: int) -> dict:
-    """Median of a create-payment and of the trivial health endpoint, measured alternately."""
-    create = lambda: session.post(f"{url}/hyperswitch/payments", json=harness.PAYMENT_REQUEST)  # noqa: E731
-    health = lambda: session.get(f"{url}/_mock/health")  # noqa: E731
-    for _ in range(count // 10):
-        timed(create), timed(health)
+    """Median latency of a create-payment and of the trivial health endpoint, measured alternately."""
+    create = partial(session.post, f"{url}/hyperswitch/payments", json=harness.PAYMENT_REQUEST)
+    health = partial(session.get, f"{url}/_mock/health")
+    for _ in range(count // 10):  # warm-up
+        timed(create)
+        timed(health)
     samples = [(timed(create), timed(health)) for _ in range(count)]
     create_median = statistics.median(c for c, _ in samples)
     health_median = statistics.median(h for _, h in samples)
@@ -75,7 +77,7 @@ def measure_size(size: int, plan: Plan, tmp: Path) -> dict:
     seed_seconds = harness.seed_store(db_path, size)
     with harness.mock_psp_server(db_path, tmp / f"server-{size}.log") as server, \
             harness.mock_psp_session() as session:
-        flow = lambda: harness.mock_psp_flow(session, server.url)  # noqa: E731
+        flow = partial(harness.mock_psp_flow, session, server.url)
         print(f"  {plan.warmup_flows} warm-up flows, then {plan.measured_flows} measured", flush=True)
         harness.run_flows(flow, plan.warmup_flows)
         wall, timings = harness.run_flows(flow, plan.measured_flows)
@@ -130,13 +132,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller stores and fewer flows, for a smoke run")
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
-    started = time.perf_counter()
+    code, started = harness.code_version(), time.perf_counter()
     with harness.work_dir() as tmp:
         results = [measure_size(size, plan, tmp) for size in plan.sizes]
     goals = targets(results)
     report(results, goals)
     path = harness.write_results("flow", {
         "benchmark": "flow", "quick": args.quick, "plan": asdict(plan), "machine": harness.machine(),
+        "code": code, "code_changed_during_run": harness.code_changed(code),
         "total_seconds": round(time.perf_counter() - started, 1), "results": results, "targets": goals,
     })
     print(f"\nResults written to {path}")

@@ -7,6 +7,7 @@ whatever happened inside it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -115,27 +116,30 @@ def seed_store(db_path: Path, payments_count: int, batch: int = 1000) -> float:
 
     Uses the library directly, ``batch`` payments per transaction (inner writes
     become savepoints), with the same default namespace and seed as the server.
+    After each batch the outbox is turned into webhook events, as a running
+    server does after every request, so the server starts with nothing to catch up on.
     """
-    from mock_psp.domain import namespaces
+    from mock_psp.config import Settings
     from mock_psp.domain import payments
     from mock_psp.domain import refunds
-    from mock_psp.store import Store
+    from mock_psp.provider import Provider
 
     started = time.perf_counter()
-    store = Store(str(db_path))
+    provider = Provider(Settings(db=str(db_path), seed=0))
     try:
-        with store.write() as db:
-            namespace = namespaces.ensure_default(db, seed=0)
+        store, namespace_id = provider.store, provider.default_namespace().id
         card = payments.PaymentMethodInput("card", card=payments.CardInput(CARD_NUMBER, "12", "2035", "Bench"))
         for first in range(0, payments_count, batch):
             with store.write():
                 for _ in range(first, min(first + batch, payments_count)):
-                    payment = payments.create_payment(store, namespace.id, payments.NewPayment(
+                    payment = payments.create_payment(store, namespace_id, payments.NewPayment(
                         amount=1000, currency="USD", confirm=True, payment_method=card))
-                    refunds.create_refund(store, namespace.id,
+                    refunds.create_refund(store, namespace_id,
                                           refunds.NewRefund(payment_id=payment.id, amount=REFUND_AMOUNT))
+            while provider.webhooks.dispatch_outbox():
+                pass
     finally:
-        store.close()
+        provider.close()
     return time.perf_counter() - started
 
 
@@ -219,6 +223,30 @@ def machine() -> dict:
         "cpus": os.cpu_count(),
         "processor": platform.processor() or platform.machine(),
     }
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=BENCH_DIR.parent, capture_output=True, text=True).stdout
+
+
+def _code_diff_digest(base: str) -> str | None:
+    """A digest of how the working tree differs from ``base`` outside benchmarks/ (None: not at all)."""
+    diff = _git("diff", base, "--", ".", ":(exclude)benchmarks")
+    return hashlib.sha256(diff.encode()).hexdigest()[:16] if diff else None
+
+
+def code_version() -> dict:
+    """The commit benchmarked and a digest of uncommitted changes, to tell runs of different code apart."""
+    commit = _git("rev-parse", "HEAD").strip()
+    return {"commit": commit, "uncommitted_diff_sha256": _code_diff_digest(commit)}
+
+
+def code_changed(before: dict) -> bool:
+    """Whether the code outside benchmarks/ differs now from ``before``; says so loudly if it does."""
+    changed = _code_diff_digest(before["commit"]) != before["uncommitted_diff_sha256"]
+    if changed:
+        print("\nWARNING: mock-psp's code changed during this run; these figures may mix versions.")
+    return changed
 
 
 def write_results(prefix: str, results: dict) -> Path:

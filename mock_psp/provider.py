@@ -5,6 +5,8 @@ Flask-free, so the CLI, the test fixtures and the app factory share it.
 
 from __future__ import annotations
 
+import logging
+
 from .config import Settings
 from .dialects.hyperswitch import webhooks as hyperswitch_webhooks
 from .domain import namespaces
@@ -18,6 +20,8 @@ from .webhooks.engine import WebhookEngine
 WEBHOOK_RENDERERS = {hyperswitch_webhooks.DIALECT: hyperswitch_webhooks}
 
 FALLBACK_URL = "http://127.0.0.1:8420"
+
+log = logging.getLogger(__name__)
 
 
 class Provider:
@@ -53,9 +57,20 @@ class Provider:
             self._observed_url = url.rstrip("/")
 
     def after_change(self) -> None:
-        """After a request: turn its committed changes into deliveries and wake the worker."""
-        if self.webhooks.dispatch_outbox():
+        """After a request: let its committed changes become webhook deliveries.
+
+        With the background worker running, that happens on the worker (woken
+        now), off the request's path; without it (tests driving the clock by
+        hand), right here. Either way a failure here never fails the request:
+        the change is committed and its outbox row waits for the next pass.
+        """
+        if self.scheduler.running:
             self.scheduler.wake()
+            return
+        try:
+            self.webhooks.dispatch_outbox()
+        except Exception:
+            log.exception("dispatching the outbox failed; it will be retried on the next pass")
 
     def default_namespace(self) -> namespaces.Namespace:
         with self.store.read() as db:

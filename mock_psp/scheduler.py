@@ -231,6 +231,10 @@ class Scheduler:
         self._after_job()
         return sum(len(self.run_due(namespace_id)) for namespace_id in self.namespaces_with_due_jobs())
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
     def wake(self) -> None:
         """Make the worker look for due jobs now rather than at its next poll."""
         self._wake.set()

@@ -152,6 +152,7 @@ def m002_webhooks(db: Database) -> None:
         ALTER TABLE outbox ADD COLUMN payment_id TEXT;
         ALTER TABLE outbox ADD COLUMN from_status TEXT;
         ALTER TABLE outbox ADD COLUMN snapshot TEXT;
+        ALTER TABLE outbox ADD COLUMN dispatch_error TEXT;
 
         ALTER TABLE namespaces ADD COLUMN faults TEXT NOT NULL DEFAULT '{}';
         ALTER TABLE namespaces ADD COLUMN fault_script TEXT NOT NULL DEFAULT '[]';

@@ -56,6 +56,7 @@ class Namespace:
     clock_mode: str
     virtual_now: int | None
     dialect_settings: dict
+    scripted_outcomes: tuple[str, ...] = ()
 
     @property
     def clock(self):
@@ -116,6 +117,7 @@ def _from_row(row) -> Namespace:
         clock_mode=row["clock_mode"],
         virtual_now=row["virtual_now"],
         dialect_settings=json.loads(row["dialect_settings"]),
+        scripted_outcomes=tuple(json.loads(row["scripted_outcomes"])),
     )
 
 
@@ -234,13 +236,8 @@ def scripted_outcomes(db: Database, namespace_id: str) -> list[str]:
     return json.loads(row["scripted_outcomes"])
 
 
-def pop_outcome(db: Database, namespace_id: str) -> str | None:
-    queue = scripted_outcomes(db, namespace_id)
-    if not queue:
-        return None
-    head, rest = queue[0], queue[1:]
-    db.execute("UPDATE namespaces SET scripted_outcomes = ? WHERE id = ?", [json.dumps(rest), namespace_id])
-    return head
+def save_outcome_queue(db: Database, namespace_id: str, queue: list[str]) -> None:
+    db.execute("UPDATE namespaces SET scripted_outcomes = ? WHERE id = ?", [json.dumps(queue), namespace_id])
 
 
 def set_dialect_settings(db: Database, namespace_id: str, dialect: str, settings: dict) -> None:

@@ -14,6 +14,7 @@ Internal statuses (each dialect has its own names for them)::
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
@@ -341,11 +342,6 @@ def create_payment(store: Store, namespace_id: str, new: NewPayment) -> Payment:
         raise DomainError(AMOUNT_INVALID, "amount must not be negative", {"action": "create", "field": "amount"})
     with unit_of_work(store, namespace_id) as work:
         payment_id = new.payment_id or "pay_" + work.draws.token(20)
-        exists = work.db.execute(
-            "SELECT 1 FROM payments WHERE namespace_id = ? AND id = ?", [namespace_id, payment_id]
-        ).fetchone()
-        if exists:
-            raise DomainError(DUPLICATE, "payment already exists", {"object": "payment", "object_id": payment_id})
         expiry = new.session_expiry_seconds or work.config["session_expiry_seconds"]
         payment = Payment(
             namespace_id=namespace_id, id=payment_id, dialect=new.dialect, status=CREATED,
@@ -358,12 +354,13 @@ def create_payment(store: Store, namespace_id: str, new: NewPayment) -> Payment:
             session_expires_at=work.now + expiry * 1000, created_at=work.now, updated_at=work.now,
         )
         _apply_changes(payment, new)
-        _insert(work, payment)
         work.record_transition("payment", payment, None, CREATED, "created", payment.dialect)
         work.schedule("payment.expire", expiry, {"payment_id": payment.id})
         if new.confirm:
             _confirm(work, payment, PaymentChanges())
-        _save(work, payment)
+        # Inserted once, in its final state; the primary key catches a duplicate id
+        # (and the whole transaction, confirmation included, rolls back).
+        _insert(work, payment)
     return payment
 
 
@@ -374,7 +371,10 @@ def _insert(work: Work, payment: Payment) -> None:
     values["attributes"] = json.dumps(values["attributes"], separators=(",", ":"))
     columns = ", ".join(_COLUMNS)
     placeholders = ", ".join(f":{name}" for name in _COLUMNS)
-    work.db.execute(f"INSERT INTO payments ({columns}) VALUES ({placeholders})", values)
+    try:
+        work.db.execute(f"INSERT INTO payments ({columns}) VALUES ({placeholders})", values)
+    except sqlite3.IntegrityError:
+        raise DomainError(DUPLICATE, "payment already exists", {"object": "payment", "object_id": payment.id}) from None
 
 
 def update_payment(store: Store, namespace_id: str, payment_id: str, changes: PaymentChanges,

@@ -7,6 +7,7 @@ concurrent refunds of the same payment are decided one after another.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -150,9 +151,12 @@ def _insert(work: Work, refund: Refund) -> None:
     values = {name: getattr(refund, name) for name in _COLUMNS}
     values["metadata"] = dumps(values["metadata"])
     values["attributes"] = json.dumps(values["attributes"], separators=(",", ":"))
-    work.db.execute(
-        f"INSERT INTO refunds ({', '.join(_COLUMNS)}) VALUES ({', '.join(':' + c for c in _COLUMNS)})", values
-    )
+    try:
+        work.db.execute(
+            f"INSERT INTO refunds ({', '.join(_COLUMNS)}) VALUES ({', '.join(':' + c for c in _COLUMNS)})", values
+        )
+    except sqlite3.IntegrityError:
+        raise DomainError(DUPLICATE, "refund already exists", {"object": "refund", "object_id": refund.id}) from None
 
 
 def _save(work: Work, refund: Refund) -> None:
@@ -177,12 +181,6 @@ def create_refund(store: Store, namespace_id: str, new: NewRefund) -> Refund:
     with unit_of_work(store, namespace_id) as work:
         payment = payments.load(work.db, namespace_id, new.payment_id)
         payments._guard(payment, "refund")
-        if new.refund_id is not None:
-            exists = work.db.execute(
-                "SELECT 1 FROM refunds WHERE namespace_id = ? AND id = ?", [namespace_id, new.refund_id]
-            ).fetchone()
-            if exists:
-                raise DomainError(DUPLICATE, "refund already exists", {"object": "refund", "object_id": new.refund_id})
         amount = payment.amount_captured if new.amount is None else new.amount
         if amount <= 0:
             raise DomainError(AMOUNT_INVALID, "refund amount must be positive", {"action": "refund", "field": "amount"})
@@ -199,7 +197,6 @@ def create_refund(store: Store, namespace_id: str, new: NewRefund) -> Refund:
             reason=new.reason, metadata=new.metadata, attributes=dict(new.attributes), failure_reason=None,
             connector_refund_id="dummy_ref_" + work.draws.token(21), created_at=work.now, updated_at=work.now,
         )
-        _insert(work, refund)
         _transition(work, refund, PENDING, "refund requested", payment.dialect, new=True)
         succeeds = work.draws.random() < work.config["success_rates"]["refund"]
         delay = namespace_config.draw_delay_seconds(work.config["delays"]["refund"], work.draws)
@@ -207,7 +204,7 @@ def create_refund(store: Store, namespace_id: str, new: NewRefund) -> Refund:
             work.schedule("refund.complete", delay, {"refund_id": refund.id, "succeeds": succeeds})
         else:
             _finish(work, refund, succeeds, payment.dialect)
-        _save(work, refund)
+        _insert(work, refund)  # once, in its final state; the key catches a duplicate refund_id
     return refund
 
 

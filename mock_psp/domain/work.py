@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -33,6 +32,7 @@ class Work:
     draws: Draws
     # (object_type, object, from_status, to_status, dialect), in order of change
     changes: list[tuple[str, Any, str | None, str, str]] = field(default_factory=list)
+    outcome_queue: list[str] = field(default_factory=list)
 
     @property
     def config(self) -> dict:
@@ -52,42 +52,74 @@ class Work:
     def write_outbox(self) -> None:
         """One outbox row per change, holding the object as it stands at commit.
 
-        A payment's snapshot includes its refunds, since the payment body shows them.
+        A payment's snapshot includes its refunds, since the payment body shows
+        them; a refund's includes its payment, for dialects whose refund events
+        describe the payment (GOV.UK Pay).
         """
+        snapshots: dict[tuple[str, str], str] = {}
+        rows = []
         for object_type, obj, from_status, to_status, dialect in self.changes:
-            snapshot = asdict(obj)
             payment_id = obj.payment_id if object_type == "refund" else obj.id
-            if object_type == "payment":
-                snapshot["refunds"] = [
-                    dict(row) | {"metadata": loads(row["metadata"]), "attributes": json.loads(row["attributes"])}
-                    for row in self.db.execute(
-                        "SELECT * FROM refunds WHERE namespace_id = ? AND payment_id = ? ORDER BY created_at, rowid",
-                        [self.namespace.id, obj.id],
-                    ).fetchall()
-                ]
-            self.db.execute(
+            key = (object_type, obj.id)
+            if key not in snapshots:
+                snapshots[key] = json.dumps(self._snapshot(object_type, obj), separators=(",", ":"))
+            rows.append([self.namespace.id, object_type, obj.id, payment_id, from_status, to_status, dialect,
+                         snapshots[key], self.now])
+        if rows:
+            self.db.conn.executemany(
                 """INSERT INTO outbox (namespace_id, object_type, object_id, payment_id, from_status, status,
                        dialect, snapshot, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [self.namespace.id, object_type, obj.id, payment_id, from_status, to_status, dialect,
-                 json.dumps(snapshot, separators=(",", ":")), self.now],
+                rows,
             )
+
+    def _snapshot(self, object_type: str, obj: Any) -> dict:
+        snapshot = dict(vars(obj))
+        payment_id = obj.payment_id if object_type == "refund" else obj.id
+        if object_type == "refund":
+            payment_row = self.db.execute("SELECT * FROM payments WHERE namespace_id = ? AND id = ?",
+                                          [self.namespace.id, payment_id]).fetchone()
+            snapshot["payment"] = _row_snapshot(payment_row, "payment_method_data", "metadata", "pending")
+        snapshot["refunds" if object_type == "payment" else "payment_refunds"] = [
+            _row_snapshot(row, "metadata")
+            for row in self.db.execute(
+                "SELECT * FROM refunds WHERE namespace_id = ? AND payment_id = ? ORDER BY created_at, rowid",
+                [self.namespace.id, payment_id],
+            ).fetchall()
+        ]
+        return snapshot
 
     def schedule(self, kind: str, delay_seconds: float, payload: dict) -> int:
         due_at = self.now + int(round(delay_seconds * 1000))
         return scheduler.schedule(self.db, self.namespace.id, kind, due_at, payload)
 
     def pop_scripted_outcome(self) -> str | None:
-        return namespaces.pop_outcome(self.db, self.namespace.id)
+        """The next scripted outcome, from the namespace row this work already read."""
+        if not self.outcome_queue:
+            return None
+        head = self.outcome_queue.pop(0)
+        namespaces.save_outcome_queue(self.db, self.namespace.id, self.outcome_queue)
+        return head
 
 
 @contextmanager
 def unit_of_work(store: Store, namespace_id: str) -> Iterator[Work]:
     with store.write() as db:
         namespace = namespaces.get(db, namespace_id)
-        work = Work(db, namespace, namespace.now_ms(), namespace.draws())
+        work = Work(db, namespace, namespace.now_ms(), namespace.draws(),
+                    outcome_queue=list(namespace.scripted_outcomes))
         yield work
         work.write_outbox()
         namespaces.save_draws(db, namespace, work.draws)
+
+
+def _row_snapshot(row, *json_columns: str) -> dict | None:
+    if row is None:
+        return None
+    data = dict(row)
+    for column in json_columns:
+        data[column] = loads(data[column])
+    data["attributes"] = json.loads(data["attributes"])
+    return data
 
 
 def dumps(value) -> str | None:

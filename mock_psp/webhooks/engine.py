@@ -14,7 +14,6 @@ outbox rows are in SQLite, and jobs left running are run again on start.
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import json
 import logging
@@ -41,6 +40,7 @@ from . import endpoints
 from . import faults
 from .endpoints import Endpoint
 from .schemes import SCHEMES
+from .ids import hex_id
 from .schemes import sign
 
 log = logging.getLogger(__name__)
@@ -50,12 +50,6 @@ STATUSES = (PENDING, FAILED, DELIVERED, GIVEN_UP)
 INITIAL, AUTOMATIC, MANUAL = "initial_attempt", "automatic_retry", "manual_retry"
 EXCERPT_CHARS = 500
 JOB_KIND = "webhook.deliver"
-
-
-def _hex_id(prefix: str, created_at: int, *parts: str) -> str:
-    """A time-ordered id (UUIDv7 layout, as Hyperswitch's evt_ ids) that repeats for the same inputs."""
-    digest = hashlib.blake2b(":".join(parts).encode(), digest_size=16).hexdigest()
-    return f"{prefix}{created_at & (2**48 - 1):012x}7{digest[:19]}"
 
 
 @dataclass
@@ -109,41 +103,53 @@ class WebhookEngine:
             rows = db.execute(
                 "SELECT * FROM outbox WHERE dispatched_at IS NULL ORDER BY id LIMIT ?", [limit]
             ).fetchall()
-            seen: dict[str, Namespace | None] = {}
+            namespaces_seen: dict[str, Namespace | None] = {}
+            endpoints_seen: dict[str, list[Endpoint]] = {}
             for row in rows:
-                if row["namespace_id"] not in seen:
-                    seen[row["namespace_id"]] = namespaces.find(db, "id", row["namespace_id"])
-                namespace = seen[row["namespace_id"]]
-                if namespace is not None and row["snapshot"]:
-                    self._event_from(db, namespace, row)
-                db.execute("UPDATE outbox SET dispatched_at = ? WHERE id = ?", [system_now_ms(), row["id"]])
+                namespace_id = row["namespace_id"]
+                if namespace_id not in namespaces_seen:
+                    namespaces_seen[namespace_id] = namespaces.find(db, "id", namespace_id)
+                    endpoints_seen[namespace_id] = [e for e in endpoints.list_for(db, namespace_id) if e.enabled]
+                namespace = namespaces_seen[namespace_id]
+                error = None
+                if namespace is not None and endpoints_seen[namespace_id]:
+                    try:
+                        with db.atomic():
+                            self._events_from(db, namespace, row, endpoints_seen[namespace_id])
+                    except Exception as exc:  # one bad row must not block the outbox
+                        log.exception("outbox row %s could not become an event", row["id"])
+                        error = f"{type(exc).__name__}: {exc}"
+                db.execute("UPDATE outbox SET dispatched_at = ?, dispatch_error = ? WHERE id = ?",
+                           [system_now_ms(), error, row["id"]])
         return len(rows)
 
-    def _event_from(self, db: Database, namespace: Namespace, row) -> None:
+    def _events_from(self, db: Database, namespace: Namespace, row, targets: list[Endpoint]) -> None:
         renderer = self.renderers.get(row["dialect"])
-        if renderer is None:
+        if renderer is None or not row["snapshot"]:
             return
-        draft = renderer.describe(row["object_type"], json.loads(row["snapshot"]), namespace, self.base_url())
-        if draft is None:
-            return
-        created_at = row["created_at"]
-        event_id = _hex_id("evt_", created_at, str(namespace.seed), row["object_id"], draft.event_type)
-        body = renderer.render(event_id, draft, created_at, namespace)
-        inserted = db.execute(
-            """INSERT OR IGNORE INTO webhook_events (id, namespace_id, dialect, event_type, event_class,
-                   object_type, object_id, payment_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [event_id, namespace.id, row["dialect"], draft.event_type, draft.event_class, row["object_type"],
-             row["object_id"], row["payment_id"], body.decode(), created_at],
-        ).rowcount
-        if not inserted:
-            return  # this object already sent this event type: once per (object, event type)
-        for endpoint in endpoints.list_for(db, namespace.id):
-            if endpoint.enabled and endpoint.accepts(row["dialect"], draft.event_type):
+        change = {"object_type": row["object_type"], "from_status": row["from_status"],
+                  "to_status": row["status"], "snapshot": json.loads(row["snapshot"])}
+        for draft in renderer.describe(change, namespace, self.base_url()):
+            receivers = [e for e in targets if e.accepts(row["dialect"], draft.event_type)]
+            if not receivers:
+                continue  # no endpoint wants it: nothing to record or send
+            created_at = row["created_at"]
+            event_id = renderer.new_event_id(created_at, namespace.seed, row["object_id"], draft.event_type)
+            body = renderer.render(event_id, draft, created_at, namespace)
+            inserted = db.execute(
+                """INSERT OR IGNORE INTO webhook_events (id, namespace_id, dialect, event_type, event_class,
+                       object_type, object_id, payment_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [event_id, namespace.id, row["dialect"], draft.event_type, draft.event_class, row["object_type"],
+                 row["object_id"], row["payment_id"], body.decode(), created_at],
+            ).rowcount
+            if not inserted:
+                continue  # this object already sent this event type: once per (object, event type)
+            for endpoint in receivers:
                 self._new_delivery(db, namespace, event_id, endpoint)
 
     def _new_delivery(self, db: Database, namespace: Namespace, event_id: str, endpoint: Endpoint) -> None:
         now = namespace.now_ms()
-        delivery_id = _hex_id("whd_", now, event_id, endpoint.id)[:28]
+        delivery_id = hex_id("whd_", now, event_id, endpoint.id)[:28]
         db.execute(
             """INSERT INTO webhook_deliveries (id, namespace_id, event_id, endpoint_id, status, created_at, updated_at)
                VALUES (?, ?, ?, ?, ?, ?, ?)""",
@@ -329,7 +335,7 @@ class WebhookEngine:
     def _insert_attempt(self, db: Database, namespace_id: str, plan: Plan, number: int, now: int,
                         result: Result) -> None:
         event_id = plan.event["id"]
-        attempt_id = event_id if number == 1 else _hex_id("evt_", now, event_id, plan.delivery["id"], str(number))
+        attempt_id = event_id if number == 1 else hex_id("evt_", now, event_id, plan.delivery["id"], str(number))
         fault = plan.fault if plan.fault != faults.NONE else None
         if fault == faults.DUPLICATE and number == plan.delivery["attempt_count"] + 1:
             fault = None  # the first copy is the real one; the second carries the mark

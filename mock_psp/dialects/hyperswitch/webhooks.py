@@ -19,6 +19,7 @@ from ...clock import iso_ms
 from ...domain.namespaces import Namespace
 from ...domain.payments import Payment
 from ...domain.refunds import Refund
+from ...webhooks.ids import hex_id
 from . import serialize
 
 DIALECT = "hyperswitch"
@@ -52,25 +53,41 @@ class EventDraft:
 
 
 def payment_from_snapshot(snapshot: dict) -> tuple[Payment, list[Refund]]:
-    data = dict(snapshot)
-    refunds = [Refund(**r) for r in data.pop("refunds", [])]
-    return Payment(**data), refunds
+    payment = Payment(**{name: snapshot[name] for name in Payment.__dataclass_fields__})
+    return payment, [refund_from_snapshot(r) for r in snapshot.get("refunds", [])]
 
 
-def describe(object_type: str, snapshot: dict, namespace: Namespace, base_url: str) -> EventDraft | None:
-    """The event a committed change sends, or None if Hyperswitch sends none for it."""
-    if object_type == "payment":
-        payment, refunds = payment_from_snapshot(snapshot)
-        event_type = EVENT_BY_STATUS.get(serialize.intent_status(payment))
+def refund_from_snapshot(snapshot: dict) -> Refund:
+    return Refund(**{name: snapshot[name] for name in Refund.__dataclass_fields__})
+
+
+def describe(change: dict, namespace: Namespace, base_url: str) -> list[EventDraft]:
+    """The events a committed change sends (Hyperswitch: at most one).
+
+    ``change`` holds ``object_type``, ``from_status`` and ``to_status`` (domain
+    names) and ``snapshot``, the object as it stood when its transaction
+    committed. The event follows the status this change moved to; the body
+    shows the object at commit.
+    """
+    if change["object_type"] == "payment":
+        payment, refunds = payment_from_snapshot(change["snapshot"])
+        status = serialize.intent_status_name(change["to_status"], payment.payment_method_data is not None)
+        event_type = EVENT_BY_STATUS.get(status)
         if event_type is None:
-            return None
+            return []
         obj = serialize.payment_response(payment, namespace, refunds, base_url)
-        return EventDraft(event_type, "payments", {"type": "payment_details", "object": obj})
-    refund = Refund(**snapshot)
-    event_type = REFUND_EVENTS.get(refund.status)
+        return [EventDraft(event_type, "payments", {"type": "payment_details", "object": obj})]
+    event_type = REFUND_EVENTS.get(change["to_status"])
     if event_type is None:
-        return None
-    return EventDraft(event_type, "refunds", {"type": "refund_details", "object": serialize.refund_response(refund, namespace)})
+        return []
+    refund = refund_from_snapshot(change["snapshot"])
+    return [EventDraft(event_type, "refunds",
+                       {"type": "refund_details", "object": serialize.refund_response(refund, namespace)})]
+
+
+def new_event_id(created_at: int, seed: int, object_id: str, event_type: str) -> str:
+    """Time-ordered like Hyperswitch's ``evt_`` + UUIDv7 hex, and the same for the same seed."""
+    return hex_id("evt_", created_at, str(seed), object_id, event_type)
 
 
 def render(event_id: str, draft: EventDraft, created_at: int, namespace: Namespace) -> bytes:
