@@ -45,7 +45,8 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
 def _register_change_hooks(app: Flask, provider: Provider) -> None:
     @app.before_request
     def remember_own_url():
-        provider.observe_url(request.host_url)
+        if provider.needs_url:
+            provider.observe_url(request.host_url)
 
     @app.after_request
     def dispatch_changes(response):

@@ -52,6 +52,10 @@ class Provider:
         """The provider's own URL for links in webhook bodies: configured, else first seen."""
         return (self.settings.public_url or self._observed_url or FALLBACK_URL).rstrip("/")
 
+    @property
+    def needs_url(self) -> bool:
+        return self._observed_url is None
+
     def observe_url(self, url: str) -> None:
         if self._observed_url is None:
             self._observed_url = url.rstrip("/")

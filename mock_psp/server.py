@@ -1,18 +1,17 @@
-"""Run a WSGI app under waitress: in a background thread, or in the foreground until a signal.
+"""Run a WSGI app under cheroot: in a background thread, or in the foreground until a signal.
 
-waitress is a production server (a thread pool, HTTP/1.1 keep-alive, no
-development-server warning). Port 0 asks the OS for a free port; ``.port``
-tells which one it gave.
+cheroot (CherryPy's server) is a production server: a thread pool, HTTP/1.1
+keep-alive, no development-server warning. Port 0 asks the OS for a free port;
+``.port`` tells which one it gave.
 """
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from collections.abc import Callable
 
-from waitress.server import create_server
+from cheroot import wsgi
 
 
 class ServerThread:
@@ -20,28 +19,19 @@ class ServerThread:
 
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0, threads: int = 16):
         self.app = app
-        self._server = create_server(
-            app, host=host, port=port, threads=threads, ident="mock-psp",
-            # Tests and scenarios open many short connections; don't let a
-            # slow client hold a worker for long.
-            channel_timeout=30, connection_limit=1000, clear_untrusted_proxy_headers=True,
-        )
+        self._server = wsgi.Server((host, port), app, numthreads=threads, server_name="mock-psp",
+                                   timeout=30, shutdown_timeout=2,
+                                   # a deep accept queue: CI may open dozens of connections at once
+                                   request_queue_size=1024)
+        self._server.prepare()  # binds now, so port 0 has become a real port
         self.host = host
-        self.port = self._server.effective_port
-        self._thread = threading.Thread(target=self._run, name=f"waitress:{self.port}", daemon=True)
+        self.port = self._server.bind_addr[1]
+        self._thread = threading.Thread(target=self._server.serve, name=f"cheroot:{self.port}", daemon=True)
         self._stopped = False
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
-
-    def _run(self) -> None:
-        try:
-            self._server.run()
-        except (OSError, ValueError):
-            # Closing the sockets under the loop ends it this way.
-            if not self._stopped:
-                raise
 
     def start(self) -> "ServerThread":
         self._thread.start()
@@ -51,13 +41,7 @@ class ServerThread:
         if self._stopped:
             return
         self._stopped = True
-        logging.getLogger("waitress").setLevel(logging.CRITICAL)
-        server = self._server
-        # Close the listener and every open connection, then the worker pool.
-        while server._map:
-            for channel in list(server._map.values()):
-                channel.handle_close()
-        server.task_dispatcher.shutdown()
+        self._server.stop()
         self._thread.join(timeout)
 
     def __enter__(self) -> "ServerThread":

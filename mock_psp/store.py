@@ -255,6 +255,13 @@ def m003_refunds_by_payment_in_order(db: Database) -> None:
     )
 
 
+@migrations()
+def m004_publishing_flag(db: Database) -> None:
+    # Outbox rows are written only while something consumes them (an enabled
+    # webhook endpoint); a namespace nobody listens to pays nothing for events.
+    db.execute("ALTER TABLE namespaces ADD COLUMN publishes_events INTEGER NOT NULL DEFAULT 0")
+
+
 class Store:
     """One SQLite database, shared safely by every thread of one app.
 

@@ -57,6 +57,8 @@ class Namespace:
     virtual_now: int | None
     dialect_settings: dict
     scripted_outcomes: tuple[str, ...] = ()
+    # Whether changes write outbox rows (set while a webhook endpoint listens).
+    publishes_events: bool = False
 
     @property
     def clock(self):
@@ -118,6 +120,7 @@ def _from_row(row) -> Namespace:
         virtual_now=row["virtual_now"],
         dialect_settings=json.loads(row["dialect_settings"]),
         scripted_outcomes=tuple(json.loads(row["scripted_outcomes"])),
+        publishes_events=bool(row["publishes_events"]),
     )
 
 
@@ -246,6 +249,11 @@ def set_dialect_settings(db: Database, namespace_id: str, dialect: str, settings
     stored = json.loads(row["dialect_settings"])
     stored[dialect] = settings
     db.execute("UPDATE namespaces SET dialect_settings = ? WHERE id = ?", [json.dumps(stored), namespace_id])
+
+
+def set_publishing(db: Database, namespace_id: str, publishes: bool) -> None:
+    """Turn outbox writing on or off for a namespace (its webhook endpoints decide)."""
+    db.execute("UPDATE namespaces SET publishes_events = ? WHERE id = ?", [int(publishes), namespace_id])
 
 
 def set_hyperswitch_hash_key(db: Database, namespace_id: str, key: str) -> None:

@@ -52,10 +52,14 @@ class Work:
     def write_outbox(self) -> None:
         """One outbox row per change, holding the object as it stands at commit.
 
+        Only while the namespace publishes events: nobody listening, nothing written.
+
         A payment's snapshot includes its refunds, since the payment body shows
         them; a refund's includes its payment, for dialects whose refund events
         describe the payment (GOV.UK Pay).
         """
+        if not self.namespace.publishes_events:
+            return
         snapshots: dict[tuple[str, str], str] = {}
         rows = []
         for object_type, obj, from_status, to_status, dialect in self.changes:

@@ -14,6 +14,7 @@ from ..domain.errors import INVALID_FIELD
 from ..domain.errors import NOT_FOUND
 from ..domain.errors import DomainError
 from ..domain.namespaces import Namespace
+from ..domain.namespaces import set_publishing
 from . import faults
 from .schemes import SCHEMES
 from .schemes import new_standard_secret
@@ -180,7 +181,16 @@ def create(db: Database, namespace: Namespace, values: dict, known_events: dict,
          columns.get("retry_schedule"), json.dumps(faults_config), json.dumps(script), source,
          columns.get("description"), now, now],
     )
+    _refresh_publishing(db, namespace.id)
     return get(db, namespace.id, endpoint_id)
+
+
+def _refresh_publishing(db: Database, namespace_id: str) -> None:
+    """The namespace publishes events exactly while it has an enabled endpoint."""
+    listening = db.execute(
+        "SELECT 1 FROM webhook_endpoints WHERE namespace_id = ? AND enabled = 1 LIMIT 1", [namespace_id]
+    ).fetchone()
+    set_publishing(db, namespace_id, listening is not None)
 
 
 def update(db: Database, namespace: Namespace, endpoint_id: str, values: dict, known_events: dict,
@@ -199,12 +209,14 @@ def update(db: Database, namespace: Namespace, endpoint_id: str, values: dict, k
     assignments = ", ".join(f"{name} = ?" for name in columns)
     db.execute(f"UPDATE webhook_endpoints SET {assignments} WHERE namespace_id = ? AND id = ?",
                [*columns.values(), namespace.id, endpoint_id])
+    _refresh_publishing(db, namespace.id)
     return get(db, namespace.id, endpoint_id)
 
 
 def delete(db: Database, namespace_id: str, endpoint_id: str) -> None:
     get(db, namespace_id, endpoint_id)
     db.execute("DELETE FROM webhook_endpoints WHERE namespace_id = ? AND id = ?", [namespace_id, endpoint_id])
+    _refresh_publishing(db, namespace_id)
 
 
 def get(db: Database, namespace_id: str, endpoint_id: str) -> Endpoint:

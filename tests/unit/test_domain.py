@@ -79,7 +79,14 @@ def test_a_transition_outside_the_table_is_a_programming_error(store, ns):
             payments._transition(work, payment, payments.AUTHORIZED, "nope")
 
 
+def publishing(store, ns):
+    with store.write() as db:
+        namespaces.set_publishing(db, ns.id, True)
+    return ns
+
+
 def test_every_transition_writes_an_audit_row_and_an_outbox_row(store, ns):
+    publishing(store, ns)
     payment = pay(store, ns, capture_method="manual")
     payments.capture_payment(store, ns.id, payment.id, 400)
     trail = payments.audit_trail(store, ns.id, payment.id)
@@ -91,6 +98,7 @@ def test_every_transition_writes_an_audit_row_and_an_outbox_row(store, ns):
 
 
 def test_a_failed_operation_leaves_no_audit_or_outbox_trace(store, ns):
+    publishing(store, ns)
     payment = pay(store, ns, capture_method="manual")
     before = (table_rows(store, "audit_events"), table_rows(store, "outbox"))
     with pytest.raises(LookupError):
@@ -99,6 +107,12 @@ def test_a_failed_operation_leaves_no_audit_or_outbox_trace(store, ns):
             raise LookupError("something after the transition failed")
     assert (table_rows(store, "audit_events"), table_rows(store, "outbox")) == before
     assert payments.get_payment(store, ns.id, payment.id).status == payments.AUTHORIZED
+
+
+def test_no_outbox_rows_while_nobody_listens(store, ns):
+    pay(store, ns)
+    assert table_rows(store, "outbox") == 0
+    assert table_rows(store, "audit_events") == 2
 
 
 # -- outcomes ----------------------------------------------------------------------
