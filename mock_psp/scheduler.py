@@ -98,8 +98,17 @@ class Scheduler:
 
     # -- running jobs ---------------------------------------------------------
 
-    def _claim_next(self, namespace_id: str, up_to: int) -> Job | None:
+    def _mark_finished(self, db: Database, finished: dict | None) -> None:
+        if finished is not None:
+            db.execute(
+                "UPDATE jobs SET state = ?, last_error = ?, finished_at = ? WHERE id = ?",
+                [finished["state"], finished["error"], clocks.system_now_ms(), finished["id"]],
+            )
+
+    def _claim_next(self, namespace_id: str, up_to: int, finished: dict | None = None) -> Job | None:
+        """Record the job just run (if any) and claim the next one due, in one transaction."""
         with self.store.write() as db:
+            self._mark_finished(db, finished)
             row = db.execute(
                 """SELECT * FROM jobs WHERE namespace_id = ? AND state = 'pending' AND due_at <= ?
                    ORDER BY due_at, id LIMIT 1""",
@@ -120,11 +129,6 @@ class Scheduler:
         except Exception as exc:  # a failing job must not stop the others
             log.exception("job %s (%s) failed", job.id, job.kind)
             state, error = "failed", f"{type(exc).__name__}: {exc}"
-        with self.store.write() as db:
-            db.execute(
-                "UPDATE jobs SET state = ?, last_error = ?, finished_at = ? WHERE id = ?",
-                [state, error, clocks.system_now_ms(), job.id],
-            )
         self._after_job()
         return {"id": job.id, "kind": job.kind, "due_at": job.due_at, "state": state, "error": error, "payload": job.payload}
 
@@ -148,8 +152,10 @@ class Scheduler:
         with self._lock_for(namespace_id):
             if now is None:
                 now = self._namespace_now(namespace_id)
-            while (job := self._claim_next(namespace_id, now)) is not None:
-                ran.append(self._run(job))
+            finished = None
+            while (job := self._claim_next(namespace_id, now, finished)) is not None:
+                finished = self._run(job)
+                ran.append(finished)
         return ran
 
     # -- virtual time ---------------------------------------------------------
@@ -179,22 +185,30 @@ class Scheduler:
         with self._lock_for(namespace_id):
             with self.store.read() as db:
                 self._virtual_now(db, namespace_id)
-            while True:
-                with self.store.read() as db:
-                    current = self._virtual_now(db, namespace_id)
-                    row = db.execute(
-                        """SELECT due_at FROM jobs WHERE namespace_id = ? AND state = 'pending' AND due_at <= ?
-                           ORDER BY due_at, id LIMIT 1""",
-                        [namespace_id, target],
-                    ).fetchone()
-                if row is None:
-                    break
-                self._set_virtual_now(namespace_id, max(current, row["due_at"]))
-                job = self._claim_next(namespace_id, row["due_at"])
-                if job is not None:
-                    ran.append(self._run(job))
+            finished = None
+            while (job := self._claim_next_virtual(namespace_id, target, finished)) is not None:
+                finished = self._run(job)
+                ran.append(finished)
             self._set_virtual_now(namespace_id, target)
         return ran
+
+    def _claim_next_virtual(self, namespace_id: str, target: int, finished: dict | None) -> Job | None:
+        """In one transaction: the last job recorded, the next one due by ``target`` claimed,
+        and the clock moved to its due time."""
+        with self.store.write() as db:
+            self._mark_finished(db, finished)
+            current = self._virtual_now(db, namespace_id)
+            row = db.execute(
+                """SELECT * FROM jobs WHERE namespace_id = ? AND state = 'pending' AND due_at <= ?
+                   ORDER BY due_at, id LIMIT 1""",
+                [namespace_id, target],
+            ).fetchone()
+            if row is None:
+                return None
+            if row["due_at"] > current:
+                db.execute("UPDATE namespaces SET virtual_now = ? WHERE id = ?", [row["due_at"], namespace_id])
+            db.execute("UPDATE jobs SET state = 'running' WHERE id = ?", [row["id"]])
+            return Job.from_row(row)
 
     def advance(self, namespace_id: str, seconds: float) -> list[dict]:
         with self.store.read() as db:

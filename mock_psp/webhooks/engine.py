@@ -223,11 +223,15 @@ class WebhookEngine:
             db.execute("UPDATE webhook_deliveries SET delayed_by_fault = 0 WHERE namespace_id = ? AND id = ?",
                        [namespace.id, delivery["id"]])
             return plan
-        config = endpoint.faults or json.loads(
-            db.execute("SELECT faults FROM namespaces WHERE id = ?", [namespace.id]).fetchone()[0]
-        ).get("webhooks", {})
-        scripted = endpoints.pop_script(db, endpoint) or self._pop_namespace_script(db, namespace.id)
-        draws = self._fault_draws(db, namespace)
+        state = db.execute("SELECT faults, fault_script, fault_rng_counter FROM namespaces WHERE id = ?",
+                           [namespace.id]).fetchone()
+        config = endpoint.faults or json.loads(state["faults"]).get("webhooks", {})
+        scripted = endpoints.pop_script(db, endpoint)
+        if scripted is None and state["fault_script"] != "[]":
+            scripted = self._pop_namespace_script(db, namespace.id)
+        if scripted is None and not faults.any_probability(config):
+            return plan  # nothing scripted, nothing to draw: a clean attempt
+        draws = faults.fault_draws(namespace.seed, state["fault_rng_counter"])
         decision = faults.decide(config, scripted, draws)
         self._save_fault_draws(db, namespace, draws)
         now = namespace.now_ms()
@@ -298,11 +302,13 @@ class WebhookEngine:
 
     # -- recording ---------------------------------------------------------------------
 
-    def _record(self, plan: Plan, results: list[Result]) -> dict:
+    def _record(self, plan: Plan, results: list[Result]) -> dict | None:
         namespace_id, delivery_id = plan.namespace.id, plan.delivery["id"]
         with self.store.write() as db:
-            namespace = namespaces.get(db, namespace_id)
+            namespace = plan.namespace
             delivery = self._delivery_row(db, namespace_id, delivery_id)
+            # A virtual clock cannot move during the attempt: this namespace's jobs
+            # run under its lock, and the clock moves only between jobs.
             now = namespace.now_ms()
             number = delivery["attempt_count"]
             for result in results:
@@ -330,7 +336,9 @@ class WebhookEngine:
             )
             if any(r.sent for r in results) and plan.endpoint is not None:
                 self._release_held(db, namespace_id, plan.endpoint.id, delivery_id, now)
-            return self._delivery_json(db, namespace_id, delivery_id, with_payload=False)
+            if plan.kind == MANUAL:
+                return self._delivery_json(db, namespace_id, delivery_id, with_payload=False)
+            return None
 
     def _insert_attempt(self, db: Database, namespace_id: str, plan: Plan, number: int, now: int,
                         result: Result) -> None:
@@ -435,8 +443,8 @@ class WebhookEngine:
 
     def retry_now(self, namespace_id: str, delivery_id: str) -> dict:
         """Send again now, whatever the delivery's state (a manual retry); faults do not apply."""
-        result = self.attempt(namespace_id, delivery_id, manual=True)
-        return result if result is not None else self.get_delivery(namespace_id, delivery_id)
+        self.attempt(namespace_id, delivery_id, manual=True)
+        return self.get_delivery(namespace_id, delivery_id)
 
 
     # -- the provider-native views (the Hyperswitch events API) -------------------------

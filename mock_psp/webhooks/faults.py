@@ -106,6 +106,10 @@ def fault_draws(seed: int, counter: int) -> Draws:
     return Draws(turned, counter)
 
 
+def any_probability(config: dict) -> bool:
+    return any({**DEFAULTS, **config}[name] > 0 for name in ("drop", "duplicate", "reorder", "delay"))
+
+
 def decide(config: dict, scripted: str | None, draws: Draws) -> Decision:
     """Pick the fault for one automatic attempt: the script first, then the probabilities."""
     config = {**DEFAULTS, **config}
