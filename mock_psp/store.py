@@ -266,7 +266,7 @@ def m004_publishing_flag(db: Database) -> None:
 def m005_held_deliveries(db: Database) -> None:
     # Finding deliveries held back for reordering must not scan an endpoint's history.
     db.execute(
-        "CREATE INDEX webhook_deliveries_held ON webhook_deliveries (namespace_id, endpoint_id) "
+        "CREATE INDEX webhook_deliveries_held ON webhook_deliveries (namespace_id, endpoint_id, created_at, id) "
         "WHERE held_for_reorder = 1"
     )
 

@@ -360,7 +360,8 @@ class WebhookEngine:
     def _release_held(self, db: Database, namespace_id: str, endpoint_id: str, sent_id: str, now: int) -> None:
         """A delivery held back for reordering goes out right after the next one to its endpoint."""
         held = db.execute(
-            """SELECT id FROM webhook_deliveries WHERE namespace_id = ? AND endpoint_id = ? AND held_for_reorder = 1
+            """SELECT id FROM webhook_deliveries INDEXED BY webhook_deliveries_held
+                   WHERE namespace_id = ? AND endpoint_id = ? AND held_for_reorder = 1
                    AND id != ? ORDER BY created_at, id""",
             [namespace_id, endpoint_id, sent_id],
         ).fetchall()
