@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any
 from collections.abc import Mapping
 
@@ -13,13 +14,14 @@ from werkzeug.exceptions import HTTPException
 
 from .config import Settings
 from .control import routes as control
+from .dialects.govuk import routes as govuk
 from .dialects.hyperswitch import routes as hyperswitch
 from .provider import Provider
 
 log = logging.getLogger(__name__)
 
 # Every face of the provider: its URL prefix, blueprint and error renderers.
-FACES = (hyperswitch, control)
+FACES = (hyperswitch, govuk, control)
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
@@ -29,6 +31,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     """
     settings = config if isinstance(config, Settings) else Settings.from_mapping(config)
     app = Flask(__name__)
+    # Signs the payment pages' session cookie; new for every app, so a restart
+    # ends open payment-page sessions (as their single-use links already have).
+    app.secret_key = secrets.token_bytes(32)
     app.json.sort_keys = False
     app.json.compact = True
     provider = Provider(settings)

@@ -8,16 +8,21 @@ from __future__ import annotations
 import logging
 
 from .config import Settings
+from .dialects.govuk import webhooks as govuk_webhooks
 from .dialects.hyperswitch import webhooks as hyperswitch_webhooks
 from .domain import namespaces
 from .domain.jobs import HANDLERS
+from .ratelimit import RateLimiter
 from .scheduler import Scheduler
 from .store import Store
 from .webhooks.engine import JOB_KIND
 from .webhooks.engine import WebhookEngine
 
 # Each dialect's webhook renderer, by the dialect name payments carry.
-WEBHOOK_RENDERERS = {hyperswitch_webhooks.DIALECT: hyperswitch_webhooks}
+WEBHOOK_RENDERERS = {
+    hyperswitch_webhooks.DIALECT: hyperswitch_webhooks,
+    govuk_webhooks.DIALECT: govuk_webhooks,
+}
 
 FALLBACK_URL = "http://127.0.0.1:8420"
 
@@ -29,6 +34,7 @@ class Provider:
         self.settings = settings
         self.store = Store(settings.db_path())
         self._observed_url: str | None = None
+        self.rate_limiter = RateLimiter()
         with self.store.write() as db:
             default = namespaces.ensure_default(db, settings.seed, settings.clock or "system")
             self._apply_start_options(db, default)

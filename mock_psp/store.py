@@ -271,6 +271,37 @@ def m005_held_deliveries(db: Database) -> None:
     )
 
 
+@migrations()
+def m006_customer_steps_and_idempotency(db: Database) -> None:
+    db.executescript(
+        """
+        -- The customer confirms after authorisation (GOV.UK Pay's confirm page).
+        ALTER TABLE payments ADD COLUMN confirmation_required INTEGER NOT NULL DEFAULT 0;
+        -- Seconds after confirmation within which a delayed capture must happen.
+        ALTER TABLE payments ADD COLUMN capture_window_seconds INTEGER;
+
+        CREATE TABLE idempotency_keys (
+            namespace_id TEXT NOT NULL,
+            key TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            payment_id TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (namespace_id, key)
+        );
+
+        -- Single-use links that let a customer's browser into a payment's pages.
+        CREATE TABLE access_tokens (
+            token TEXT PRIMARY KEY,
+            namespace_id TEXT NOT NULL,
+            payment_id TEXT NOT NULL,
+            used_at INTEGER,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX access_tokens_by_payment ON access_tokens (namespace_id, payment_id);
+        """
+    )
+
+
 class Store:
     """One SQLite database, shared safely by every thread of one app.
 

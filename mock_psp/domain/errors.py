@@ -23,6 +23,9 @@ MISSING_FIELD = "missing_field"          # field
 INVALID_FIELD = "invalid_field"          # field, message
 NAMESPACE_NOT_FOUND = "namespace_not_found"
 INVALID_CONFIG = "invalid_config"        # field, message
+IDEMPOTENCY_CONFLICT = "idempotency_conflict"  # key: reused with a different request
+AMOUNT_MISMATCH = "amount_mismatch"      # field, expected, actual (e.g. refund_amount_available)
+TOKEN_INVALID = "token_invalid"          # an access token unknown or already used
 
 ALL_CODES = frozenset(
     {
@@ -38,6 +41,9 @@ ALL_CODES = frozenset(
         INVALID_FIELD,
         NAMESPACE_NOT_FOUND,
         INVALID_CONFIG,
+        IDEMPOTENCY_CONFLICT,
+        AMOUNT_MISMATCH,
+        TOKEN_INVALID,
     }
 )
 

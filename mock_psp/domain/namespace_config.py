@@ -44,6 +44,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "webhook_retry_schedule": "provider",
     # Merchant origins allowed to embed the checkout and receive its messages.
     "allowed_origins": [],
+    # API requests per second per namespace before 429 (GOV.UK Pay: 15 POST, 75 others);
+    # null: no limit.
+    "rate_limit": None,
 }
 
 CONFIG_KEYS = tuple(DEFAULT_CONFIG) + ("seed", "clock")
@@ -119,6 +122,17 @@ def _origin(value: Any) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _rate_limit(value: Any) -> dict | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - {"post_per_second", "other_per_second"}:
+        raise _fail("rate_limit", 'must be null or {"post_per_second": N, "other_per_second": N}')
+    for key, limit in value.items():
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise _fail(f"rate_limit.{key}", "must be a whole number of requests, at least 1")
+    return dict(value)
+
+
 def validate_update(current: dict[str, Any], update: Any) -> dict[str, Any]:
     """Return ``current`` with ``update`` applied (seed and clock excluded)."""
     if not isinstance(update, dict):
@@ -145,6 +159,8 @@ def validate_update(current: dict[str, Any], update: Any) -> dict[str, Any]:
             merged[key] = value
         elif key == "webhook_retry_schedule":
             merged[key] = _retry_schedule(value)
+        elif key == "rate_limit":
+            merged[key] = _rate_limit(value)
         elif key == "allowed_origins":
             if not isinstance(value, list):
                 raise _fail(key, "must be a list of origins")

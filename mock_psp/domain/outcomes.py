@@ -28,10 +28,14 @@ AUTHENTICATION_FAILED = "authentication_failed"
 PAYMENT_METHOD_FAILED = "payment_method_failed"
 EXPIRED = "expired"
 CANCELLED_BY_USER = "cancelled_by_user"
+EXPIRED_CARD = "expired_card"
+INCORRECT_CVC = "incorrect_cvc"
+PROCESSING_ERROR = "processing_error"
 
 FAILURE_REASONS = (
     CARD_DECLINED, INSUFFICIENT_FUNDS, LOST_CARD, STOLEN_CARD, CARD_NOT_SUPPORTED,
     AUTHENTICATION_FAILED, PAYMENT_METHOD_FAILED, EXPIRED, CANCELLED_BY_USER,
+    EXPIRED_CARD, INCORRECT_CVC, PROCESSING_ERROR,
 )
 
 
@@ -119,8 +123,34 @@ HYPERSWITCH_CARDS: dict[str, tuple[Outcome, str]] = {
     "4000003800000446": (Outcome(SUCCEED, challenge=True, source="magic_card"), "Visa: 3DS challenge"),
 }
 
+def _govuk_authorised(label: str) -> tuple[Outcome, str]:
+    return Outcome(SUCCEED, source="magic_card"), label
+
+
+# GOV.UK Pay's sandbox (pay-connector SandboxCardNumbers.java).
+GOVUK_CARDS: dict[str, tuple[Outcome, str]] = {
+    "4444333322221111": _govuk_authorised("Visa credit: authorised"),
+    "4242424242424242": _govuk_authorised("Visa: authorised"),
+    "4917610000000000003": _govuk_authorised("Visa debit: authorised"),
+    "4000056655665556": _govuk_authorised("Visa debit: authorised"),
+    "5105105105105100": _govuk_authorised("Mastercard: authorised"),
+    "5200828282828210": _govuk_authorised("Mastercard debit: authorised"),
+    "371449635398431": _govuk_authorised("American Express: authorised"),
+    "3566002020360505": _govuk_authorised("JCB: authorised"),
+    "6011000990139424": _govuk_authorised("Discover: authorised"),
+    "36148900647913": _govuk_authorised("Diners Club: authorised"),
+    "4000180000000002": _govuk_authorised("Visa corporate credit: authorised"),
+    "5101180000000007": _govuk_authorised("Mastercard corporate: authorised"),
+    "4131840000000003": _govuk_authorised("Visa corporate prepaid debit: authorised"),
+    "4000000000000002": (Outcome(FAIL, CARD_DECLINED, source="magic_card"), "Visa: declined (P0010)"),
+    "4000000000000069": (Outcome(FAIL, EXPIRED_CARD, source="magic_card"), "Visa: expired card (P0010)"),
+    "4000000000000127": (Outcome(FAIL, INCORRECT_CVC, source="magic_card"), "Visa: incorrect CVC (P0010)"),
+    "4000000000000119": (Outcome(FAIL, PROCESSING_ERROR, source="magic_card"), "Visa: processing error (P0050)"),
+}
+
 MAGIC_CARDS: dict[str, dict[str, tuple[Outcome, str]]] = {
     "hyperswitch": HYPERSWITCH_CARDS,
+    "govuk": GOVUK_CARDS,
 }
 
 UPI_SUCCESS = "success@upi"

@@ -32,6 +32,7 @@ from .errors import AMOUNT_TOO_LARGE
 from .errors import CLIENT_SECRET_EXPIRED
 from .errors import CLIENT_SECRET_MISMATCH
 from .errors import DUPLICATE
+from .errors import IDEMPOTENCY_CONFLICT
 from .errors import INVALID_STATE
 from .errors import MISSING_FIELD
 from .errors import NOT_FOUND
@@ -59,10 +60,15 @@ STATUSES = (
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     CREATED: frozenset({CUSTOMER_ACTION, PROCESSING, AUTHORIZED, CAPTURED, FAILED, CANCELLED, EXPIRED}),
-    CUSTOMER_ACTION: frozenset({PROCESSING, AUTHORIZED, CAPTURED, FAILED, CANCELLED, EXPIRED}),
+    # customer_action -> customer_action: one customer step leads to another (the
+    # payment page's card needs a 3DS challenge).
+    CUSTOMER_ACTION: frozenset({CUSTOMER_ACTION, PROCESSING, AUTHORIZED, CAPTURED, FAILED, CANCELLED, EXPIRED}),
     # processing -> processing: an authorisation finished and its capture is now pending.
     PROCESSING: frozenset({PROCESSING, AUTHORIZED, CAPTURED, PARTIALLY_CAPTURED, FAILED}),
-    AUTHORIZED: frozenset({PROCESSING, CAPTURED, PARTIALLY_CAPTURED, CANCELLED, EXPIRED}),
+    # authorized -> authorized: the customer confirmed an authorisation (GOV.UK's
+    # confirm page) and it now waits for the merchant's capture.
+    # authorized -> failed: the customer walked away from the confirm page.
+    AUTHORIZED: frozenset({PROCESSING, CAPTURED, PARTIALLY_CAPTURED, CANCELLED, EXPIRED, AUTHORIZED, FAILED}),
     # A failed payment can be confirmed again only where manual retry is on.
     FAILED: frozenset({CUSTOMER_ACTION, PROCESSING, AUTHORIZED, CAPTURED, FAILED}),
     CAPTURED: frozenset(),
@@ -78,15 +84,23 @@ ACTIONS: dict[str, frozenset[str]] = {
     "cancel": frozenset({CREATED, CUSTOMER_ACTION, AUTHORIZED}),
     "complete_customer_action": frozenset({CUSTOMER_ACTION}),
     "refund": frozenset({CAPTURED, PARTIALLY_CAPTURED}),
+    # The customer's own steps on the provider's payment pages.
+    "open_payment_page": frozenset({CREATED, CUSTOMER_ACTION}),
+    "submit_payment_page": frozenset({CUSTOMER_ACTION}),
+    "customer_confirm": frozenset({AUTHORIZED}),
+    "customer_cancel": frozenset({CREATED, CUSTOMER_ACTION, AUTHORIZED}),
 }
+
+# What a payment in CUSTOMER_ACTION, or AUTHORIZED, waits for the customer to do.
+THREE_DS = "three_ds"
+PAYMENT_PAGE = "payment_page"
+CONFIRMATION = "confirm"
 
 TERMINAL = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
 
 AUTOMATIC = "automatic"
 MANUAL = "manual"
 CAPTURE_METHODS = (AUTOMATIC, MANUAL)
-
-THREE_DS = "three_ds"
 
 
 @dataclass
@@ -147,8 +161,14 @@ class PaymentChanges:
 class NewPayment(PaymentChanges):
     dialect: str = "hyperswitch"
     payment_id: str | None = None
+    # Length of a generated id, and its alphabet (GOV.UK: 26 lowercase characters).
+    id_prefix: str = "pay_"
+    id_length: int = 20
+    id_alphabet: str | None = None
     confirm: bool = False
     session_expiry_seconds: int | None = None
+    confirmation_required: bool = False
+    capture_window_seconds: int | None = None
 
 
 @dataclass
@@ -182,6 +202,8 @@ class Payment:
     session_expires_at: int
     created_at: int
     updated_at: int
+    confirmation_required: bool = False
+    capture_window_seconds: int | None = None
 
     @property
     def amount_capturable(self) -> int:
@@ -204,7 +226,13 @@ class Payment:
         for key in ("payment_method_data", "metadata", "pending"):
             data[key] = loads(data[key])
         data["attributes"] = json.loads(data["attributes"])
+        data["confirmation_required"] = bool(data["confirmation_required"])
         return cls(**data)
+
+    @property
+    def awaiting_customer(self) -> str | None:
+        """The customer step this payment waits for, if any (3DS, the payment page, confirmation)."""
+        return self.customer_action
 
 
 _COLUMNS = [f for f in Payment.__dataclass_fields__]
@@ -227,6 +255,20 @@ def get_payment(store: Store, namespace_id: str, payment_id: str) -> Payment:
         return load(db, namespace_id, payment_id)
 
 
+ANY = object()  # in a StatusMatch: "whatever the value"
+
+
+@dataclass(frozen=True)
+class StatusMatch:
+    """One way for a payment to match a status filter: its status, and optionally
+    what it waits for and why it failed (``reasons``/``not_reasons`` are sets)."""
+
+    status: str
+    customer_action: object = ANY
+    reasons: frozenset[str] | None = None
+    not_reasons: frozenset[str] | None = None
+
+
 @dataclass
 class PaymentFilter:
     customer_id: str | None = None
@@ -238,9 +280,32 @@ class PaymentFilter:
     ending_before: str | None = None
     reference: str | None = None
     statuses: tuple[str, ...] | None = None
+    # Alternatives, any of which matches (finer than ``statuses``).
+    matches: tuple[StatusMatch, ...] | None = None
     dialect: str | None = None
+    # Equality on stored details: attributes (e.g. {"email": ...}) and the card
+    # (e.g. {"network": "Visa", "last4": "4242"}).
+    attributes: dict[str, Any] | None = None
+    card: dict[str, str] | None = None
     limit: int = 10
     offset: int = 0
+
+
+def _match_clause(match: StatusMatch) -> tuple[str, list]:
+    parts, params = ["status = ?"], [match.status]
+    if match.customer_action is not ANY:
+        if match.customer_action is None:
+            parts.append("customer_action IS NULL")
+        else:
+            parts.append("customer_action = ?")
+            params.append(match.customer_action)
+    if match.reasons is not None:
+        parts.append(f"failure_reason IN ({', '.join('?' * len(match.reasons))})")
+        params.extend(sorted(match.reasons))
+    if match.not_reasons is not None:
+        parts.append(f"coalesce(failure_reason, '') NOT IN ({', '.join('?' * len(match.not_reasons))})")
+        params.extend(sorted(match.not_reasons))
+    return "(" + " AND ".join(parts) + ")", params
 
 
 def list_payments(store: Store, namespace_id: str, f: PaymentFilter,
@@ -262,6 +327,16 @@ def list_payments(store: Store, namespace_id: str, f: PaymentFilter,
     if f.statuses:
         where.append(f"status IN ({', '.join('?' * len(f.statuses))})")
         params.extend(f.statuses)
+    if f.matches is not None:
+        clauses = [_match_clause(m) for m in f.matches] or [("0", [])]
+        where.append("(" + " OR ".join(c for c, _ in clauses) + ")")
+        params.extend(p for _, ps in clauses for p in ps)
+    for column, prefix, wanted in (("attributes", "$.", f.attributes), ("payment_method_data", "$.card.", f.card)):
+        for key, value in (wanted or {}).items():
+            if not key.replace("_", "").isalnum():
+                raise ValueError(f"bad filter key {key!r}")
+            where.append(f"json_extract({column}, '{prefix}{key}') = ?")
+            params.append(value)
     with store.read() as db:
         for cursor_id, op in ((f.starting_after, "<"), (f.ending_before, ">")):
             if cursor_id is not None:
@@ -298,6 +373,7 @@ def _save(work: Work, payment: Payment) -> None:
     for key in ("payment_method_data", "metadata", "pending"):
         values[key] = dumps(values[key])
     values["attributes"] = json.dumps(values["attributes"], separators=(",", ":"))
+    values["confirmation_required"] = int(values["confirmation_required"])
     assignments = ", ".join(f"{name} = :{name}" for name in _COLUMNS if name not in ("namespace_id", "id"))
     work.db.execute(f"UPDATE payments SET {assignments} WHERE namespace_id = :namespace_id AND id = :id", values)
 
@@ -313,12 +389,25 @@ def _transition(work: Work, payment: Payment, to: str, reason: str) -> None:
 def _guard(payment: Payment, action: str, allowed: frozenset[str] | None = None) -> None:
     allowed = ACTIONS[action] if allowed is None else allowed
     if payment.status not in allowed:
-        raise DomainError(
-            INVALID_STATE,
-            f"cannot {action} a payment in status {payment.status}",
-            {"object": "payment", "action": action, "status": payment.status, "allowed": sorted(allowed),
-             "has_payment_method": payment.payment_method_data is not None},
-        )
+        raise _state_error(payment, action, allowed)
+
+
+def _state_error(payment: Payment, action: str, allowed: frozenset[str]) -> DomainError:
+    return DomainError(
+        INVALID_STATE,
+        f"cannot {action} a payment in status {payment.status}"
+        + (f" waiting for {payment.customer_action}" if payment.customer_action else ""),
+        {"object": "payment", "action": action, "status": payment.status, "allowed": sorted(allowed),
+         "has_payment_method": payment.payment_method_data is not None,
+         "customer_action": payment.customer_action},
+    )
+
+
+def _guard_step(payment: Payment, action: str, waiting_for: str | None) -> None:
+    """A customer step needs the payment in the right status and waiting for that step."""
+    _guard(payment, action)
+    if payment.status != CREATED and payment.customer_action != waiting_for:
+        raise _state_error(payment, action, ACTIONS[action])
 
 
 def _apply_changes(payment: Payment, changes: PaymentChanges) -> None:
@@ -338,29 +427,65 @@ def _apply_changes(payment: Payment, changes: PaymentChanges) -> None:
 
 def create_payment(store: Store, namespace_id: str, new: NewPayment) -> Payment:
     """Create a payment; with ``confirm`` it is authorised in the same transaction."""
+    _check_new(new)
+    with unit_of_work(store, namespace_id) as work:
+        return _create(work, new)
+
+
+def create_payment_once(store: Store, namespace_id: str, new: NewPayment, key: str,
+                        fingerprint: str) -> tuple[Payment, bool]:
+    """Create a payment under an idempotency key; return it and whether it already existed.
+
+    The same key with the same request (``fingerprint``) gives back the payment it
+    created; with a different request it is refused. The check and the create
+    share one transaction, so concurrent requests with one key create one payment.
+    """
+    _check_new(new)
+    with unit_of_work(store, namespace_id) as work:
+        row = work.db.execute("SELECT fingerprint, payment_id FROM idempotency_keys WHERE namespace_id = ? AND key = ?",
+                              [namespace_id, key]).fetchone()
+        if row is not None:
+            if row["fingerprint"] != fingerprint:
+                raise DomainError(IDEMPOTENCY_CONFLICT, "idempotency key reused with a different request",
+                                  {"key": key})
+            return load(work.db, namespace_id, row["payment_id"]), True
+        payment = _create(work, new)
+        work.db.execute(
+            "INSERT INTO idempotency_keys (namespace_id, key, fingerprint, payment_id, created_at) VALUES (?, ?, ?, ?, ?)",
+            [namespace_id, key, fingerprint, payment.id, work.now],
+        )
+        return payment, False
+
+
+def _check_new(new: NewPayment) -> None:
     if new.amount is None or new.amount < 0:
         raise DomainError(AMOUNT_INVALID, "amount must not be negative", {"action": "create", "field": "amount"})
-    with unit_of_work(store, namespace_id) as work:
-        payment_id = new.payment_id or "pay_" + work.draws.token(20)
-        expiry = new.session_expiry_seconds or work.config["session_expiry_seconds"]
-        payment = Payment(
-            namespace_id=namespace_id, id=payment_id, dialect=new.dialect, status=CREATED,
-            amount=new.amount, currency=new.currency, capture_method=new.capture_method or AUTOMATIC,
-            amount_captured=0, payment_method=None, payment_method_type=None, payment_method_data=None,
-            authentication_type=None, client_secret=f"{payment_id}_secret_{work.draws.token(20)}",
-            customer_id=None, description=None, return_url=None, reference=None, metadata=None,
-            attributes={}, failure_reason=None, customer_action=None, pending=None, attempt_id=None,
-            attempt_count=0, connector_transaction_id=None, cancellation_reason=None,
-            session_expires_at=work.now + expiry * 1000, created_at=work.now, updated_at=work.now,
-        )
-        _apply_changes(payment, new)
-        work.record_transition("payment", payment, None, CREATED, "created", payment.dialect)
-        work.schedule("payment.expire", expiry, {"payment_id": payment.id})
-        if new.confirm:
-            _confirm(work, payment, PaymentChanges())
-        # Inserted once, in its final state; the primary key catches a duplicate id
-        # (and the whole transaction, confirmation included, rolls back).
-        _insert(work, payment)
+
+
+def _create(work: Work, new: NewPayment) -> Payment:
+    namespace_id = work.namespace.id
+    payment_id = new.payment_id or new.id_prefix + work.draws.token(new.id_length, *(
+        [new.id_alphabet] if new.id_alphabet else []))
+    expiry = new.session_expiry_seconds or work.config["session_expiry_seconds"]
+    payment = Payment(
+        namespace_id=namespace_id, id=payment_id, dialect=new.dialect, status=CREATED,
+        amount=new.amount, currency=new.currency, capture_method=new.capture_method or AUTOMATIC,
+        amount_captured=0, payment_method=None, payment_method_type=None, payment_method_data=None,
+        authentication_type=None, client_secret=f"{payment_id}_secret_{work.draws.token(20)}",
+        customer_id=None, description=None, return_url=None, reference=None, metadata=None,
+        attributes={}, failure_reason=None, customer_action=None, pending=None, attempt_id=None,
+        attempt_count=0, connector_transaction_id=None, cancellation_reason=None,
+        session_expires_at=work.now + expiry * 1000, created_at=work.now, updated_at=work.now,
+        confirmation_required=new.confirmation_required, capture_window_seconds=new.capture_window_seconds,
+    )
+    _apply_changes(payment, new)
+    work.record_transition("payment", payment, None, CREATED, "created", payment.dialect)
+    work.schedule("payment.expire", expiry, {"payment_id": payment.id})
+    if new.confirm:
+        _confirm(work, payment, PaymentChanges())
+    # Inserted once, in its final state; the primary key catches a duplicate id
+    # (and the whole transaction, confirmation included, rolls back).
+    _insert(work, payment)
     return payment
 
 
@@ -369,6 +494,7 @@ def _insert(work: Work, payment: Payment) -> None:
     for key in ("payment_method_data", "metadata", "pending"):
         values[key] = dumps(values[key])
     values["attributes"] = json.dumps(values["attributes"], separators=(",", ":"))
+    values["confirmation_required"] = int(values["confirmation_required"])
     columns = ", ".join(_COLUMNS)
     placeholders = ", ".join(f":{name}" for name in _COLUMNS)
     try:
@@ -412,9 +538,9 @@ def confirm_payment(store: Store, namespace_id: str, payment_id: str, changes: P
     return payment
 
 
-def _confirm(work: Work, payment: Payment, changes: PaymentChanges) -> None:
-    allowed = ACTIONS["confirm"] | ({FAILED} if work.config["manual_retry"] else set())
-    _guard(payment, "confirm", frozenset(allowed))
+def _confirm(work: Work, payment: Payment, changes: PaymentChanges, action: str = "confirm") -> None:
+    allowed = ACTIONS[action] | ({FAILED} if action == "confirm" and work.config["manual_retry"] else set())
+    _guard(payment, action, frozenset(allowed))
     _apply_changes(payment, changes)
     if payment.payment_method_data is None:
         raise DomainError(MISSING_FIELD, "a payment method is required to confirm", {"field": "payment_method_data"})
@@ -469,6 +595,9 @@ def _finish_authorization(work: Work, payment: Payment, outcome: Outcome, reason
     if outcome.result == outcomes.FAIL:
         payment.failure_reason = outcome.reason
         _transition(work, payment, FAILED, f"{reason}: {outcome.reason}")
+    elif payment.confirmation_required:
+        payment.customer_action = CONFIRMATION
+        _transition(work, payment, AUTHORIZED, f"{reason}: authorized, awaiting the customer's confirmation")
     elif payment.capture_method == MANUAL:
         _transition(work, payment, AUTHORIZED, f"{reason}: authorized")
     else:
@@ -496,6 +625,8 @@ def capture_payment(store: Store, namespace_id: str, payment_id: str, amount: in
     with unit_of_work(store, namespace_id) as work:
         payment = load(work.db, namespace_id, payment_id)
         _guard(payment, "capture")
+        if payment.customer_action is not None:
+            raise _state_error(payment, "capture", ACTIONS["capture"])
         capturable = payment.amount_capturable
         amount = capturable if amount is None else amount
         if amount <= 0:
@@ -540,6 +671,64 @@ def complete_customer_action(store: Store, namespace_id: str, payment_id: str, a
     return payment
 
 
+# -- the customer's steps on the provider's payment pages ---------------------------
+
+
+def open_payment_page(store: Store, namespace_id: str, payment_id: str) -> Payment:
+    """The customer reached the payment page: created -> customer_action (idempotent)."""
+    with unit_of_work(store, namespace_id) as work:
+        payment = load(work.db, namespace_id, payment_id)
+        if payment.status == CUSTOMER_ACTION and payment.customer_action == PAYMENT_PAGE:
+            return payment
+        _guard_step(payment, "open_payment_page", PAYMENT_PAGE)
+        payment.customer_action = PAYMENT_PAGE
+        _transition(work, payment, CUSTOMER_ACTION, "customer opened the payment page")
+        _save(work, payment)
+    return payment
+
+
+def submit_payment_page(store: Store, namespace_id: str, payment_id: str, changes: PaymentChanges) -> Payment:
+    """The customer submitted a payment method on the page: authorise it now."""
+    with unit_of_work(store, namespace_id) as work:
+        payment = load(work.db, namespace_id, payment_id)
+        _guard_step(payment, "submit_payment_page", PAYMENT_PAGE)
+        payment.customer_action = None
+        _confirm(work, payment, changes, action="submit_payment_page")
+        _save(work, payment)
+    return payment
+
+
+def customer_confirm(store: Store, namespace_id: str, payment_id: str) -> Payment:
+    """The customer confirmed an authorised payment: capture it, or hold it for a delayed capture."""
+    with unit_of_work(store, namespace_id) as work:
+        payment = load(work.db, namespace_id, payment_id)
+        _guard_step(payment, "customer_confirm", CONFIRMATION)
+        payment.customer_action = None
+        if payment.capture_method == MANUAL:
+            _transition(work, payment, AUTHORIZED, "customer confirmed; awaiting capture")
+            if payment.capture_window_seconds:
+                work.schedule("payment.capture_window", payment.capture_window_seconds, {"payment_id": payment.id})
+        else:
+            _capture(work, payment, payment.amount, "customer confirmed")
+        _save(work, payment)
+    return payment
+
+
+def customer_cancel(store: Store, namespace_id: str, payment_id: str) -> Payment:
+    """The customer cancelled on the payment page: the payment fails."""
+    with unit_of_work(store, namespace_id) as work:
+        payment = load(work.db, namespace_id, payment_id)
+        _guard(payment, "customer_cancel")
+        if payment.status == AUTHORIZED and payment.customer_action != CONFIRMATION:
+            raise _state_error(payment, "customer_cancel", ACTIONS["customer_cancel"])
+        payment.customer_action = None
+        payment.pending = None
+        payment.failure_reason = outcomes.CANCELLED_BY_USER
+        _transition(work, payment, FAILED, "customer cancelled on the payment page")
+        _save(work, payment)
+    return payment
+
+
 # -- scheduled jobs -----------------------------------------------------------
 
 
@@ -564,10 +753,25 @@ def expire_session(store: Store, job) -> None:
             payment = load(work.db, job.namespace_id, job.payload["payment_id"])
         except DomainError:
             return  # the namespace was reset
-        if payment.status not in (CREATED, CUSTOMER_ACTION):
+        waiting_to_confirm = payment.status == AUTHORIZED and payment.customer_action == CONFIRMATION
+        if payment.status not in (CREATED, CUSTOMER_ACTION) and not waiting_to_confirm:
             return
         payment.customer_action = None
         payment.pending = None
         payment.failure_reason = outcomes.EXPIRED
         _transition(work, payment, EXPIRED, "session expired")
+        _save(work, payment)
+
+
+def expire_capture_window(store: Store, job) -> None:
+    """Job `payment.capture_window`: an authorisation never captured in its window expires."""
+    with unit_of_work(store, job.namespace_id) as work:
+        try:
+            payment = load(work.db, job.namespace_id, job.payload["payment_id"])
+        except DomainError:
+            return
+        if payment.status != AUTHORIZED or payment.customer_action is not None:
+            return
+        payment.failure_reason = outcomes.EXPIRED
+        _transition(work, payment, EXPIRED, "capture window elapsed")
         _save(work, payment)

@@ -18,6 +18,7 @@ from ..store import Store
 from . import namespace_config
 from . import payments
 from .errors import AMOUNT_INVALID
+from .errors import AMOUNT_MISMATCH
 from .errors import AMOUNT_TOO_LARGE
 from .errors import DUPLICATE
 from .errors import NOT_FOUND
@@ -51,6 +52,13 @@ class NewRefund:
     reason: str | None = None
     metadata: dict | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+    # When given, the refund goes ahead only if this is still the amount available
+    # (GOV.UK Pay's refund_amount_available), checked in the same transaction.
+    expected_available: int | None = None
+    # How a generated id looks (GOV.UK Pay: 26 lowercase characters, no prefix).
+    id_prefix: str = "ref_"
+    id_length: int = 20
+    id_alphabet: str | None = None
 
 
 @dataclass
@@ -115,6 +123,7 @@ class RefundFilter:
     created_lte: int | None = None
     amount_gte: int | None = None
     amount_lte: int | None = None
+    dialect: str | None = None
     limit: int = 10
     offset: int = 0
 
@@ -137,6 +146,10 @@ def list_refunds(store: Store, namespace_id: str, f: RefundFilter) -> tuple[list
         if values:
             where.append(f"{column} IN ({', '.join('?' * len(values))})")
             params.extend(values)
+    if f.dialect is not None:
+        where.append("payment_id IN (SELECT id FROM payments p WHERE p.namespace_id = refunds.namespace_id "
+                     "AND p.dialect = ?)")
+        params.append(f.dialect)
     clause = " AND ".join(where)
     with store.read() as db:
         total = db.execute(f"SELECT count(*) FROM refunds WHERE {clause}", params).fetchone()[0]
@@ -188,11 +201,18 @@ def create_refund(store: Store, namespace_id: str, new: NewRefund) -> Refund:
         if len(existing) >= MAX_REFUNDS_PER_PAYMENT:
             raise DomainError(TOO_MANY_REFUNDS, "too many refunds", {"limit": MAX_REFUNDS_PER_PAYMENT})
         committed = sum(r.amount for r in existing if r.status != FAILED)
+        available = payment.amount_captured - committed
+        if new.expected_available is not None and new.expected_available != available:
+            raise DomainError(AMOUNT_MISMATCH, "the amount available for refund has changed",
+                              {"field": "refund_amount_available", "expected": new.expected_available,
+                               "actual": available})
         if committed + amount > payment.amount_captured:
             raise DomainError(AMOUNT_TOO_LARGE, "refund exceeds the amount captured",
                               {"action": "refund", "limit": payment.amount_captured - committed})
         refund = Refund(
-            namespace_id=namespace_id, id=new.refund_id or "ref_" + work.draws.token(20),
+            namespace_id=namespace_id,
+            id=new.refund_id or new.id_prefix + work.draws.token(new.id_length, *(
+                [new.id_alphabet] if new.id_alphabet else [])),
             payment_id=payment.id, status=PENDING, amount=amount, currency=payment.currency,
             reason=new.reason, metadata=new.metadata, attributes=dict(new.attributes), failure_reason=None,
             connector_refund_id="dummy_ref_" + work.draws.token(21), created_at=work.now, updated_at=work.now,
@@ -242,9 +262,24 @@ def complete_pending(store: Store, job) -> None:
         _save(work, refund)
 
 
-def refunded_amount(db: Database, namespace_id: str, payment_id: str) -> int:
+@dataclass(frozen=True)
+class RefundTotals:
+    """A payment's refunds in sum: what is spoken for, and what has gone back."""
+
+    submitted: int   # pending and succeeded refunds
+    succeeded: int
+
+
+def totals(db: Database, namespace_id: str, payment_id: str) -> RefundTotals:
     row = db.execute(
-        "SELECT coalesce(sum(amount), 0) FROM refunds WHERE namespace_id = ? AND payment_id = ? AND status = ?",
-        [namespace_id, payment_id, SUCCEEDED],
+        """SELECT coalesce(sum(CASE WHEN status != ? THEN amount END), 0),
+                  coalesce(sum(CASE WHEN status = ? THEN amount END), 0)
+           FROM refunds WHERE namespace_id = ? AND payment_id = ?""",
+        [FAILED, SUCCEEDED, namespace_id, payment_id],
     ).fetchone()
-    return row[0]
+    return RefundTotals(row[0], row[1])
+
+
+def totals_for(store: Store, namespace_id: str, payment_id: str) -> RefundTotals:
+    with store.read() as db:
+        return totals(db, namespace_id, payment_id)

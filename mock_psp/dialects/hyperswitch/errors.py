@@ -112,6 +112,9 @@ def from_domain(error: DomainError) -> HyperswitchError:
         return invalid_data(error.message)
     if code == domain.NAMESPACE_NOT_FOUND:
         return unauthorized()
+    if code in (domain.IDEMPOTENCY_CONFLICT, domain.AMOUNT_MISMATCH, domain.TOKEN_INVALID):
+        # Not reachable through Hyperswitch's API (GOV.UK Pay concepts); mapped for completeness.
+        return invalid_data(error.message)
     raise AssertionError(f"unmapped domain error {code}")  # tests check every code is mapped
 
 

@@ -1,0 +1,398 @@
+"""GOV.UK Pay's public API under /govuk: payments, refunds, events and searches.
+
+Authentication comes first (``Authorization: Bearer``; a bad key is a bare
+401), then the namespace's rate limit, then the body. Domain errors become
+GOV.UK errors in one handler; which "not found" code applies depends on the
+endpoint, so each view names it.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from urllib.parse import urlencode
+
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import g
+from flask import jsonify
+from flask import request
+
+from ...clock import iso_ms
+from ...clock import parse_iso
+from ...domain import access
+from ...domain import namespaces
+from ...domain import payments
+from ...domain import refunds
+from ...domain.errors import DomainError
+from ...domain.namespaces import Namespace
+from ...domain.payments import NewPayment
+from ...domain.payments import PaymentFilter
+from ...domain.payments import StatusMatch
+from ...domain.refunds import NewRefund
+from ...domain.refunds import RefundFilter
+from . import errors
+from . import requests as wire
+from . import serialize
+
+PREFIX = "/govuk"
+SESSION_SECONDS = 90 * 60          # a payment expires 90 minutes after it is created
+CAPTURE_WINDOW_SECONDS = 120 * 3600  # a delayed capture must happen within 120 hours
+PAYMENT_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+bp = Blueprint("govuk", __name__, url_prefix=PREFIX, template_folder="templates")
+
+
+def _provider():
+    return current_app.extensions["mock_psp"]
+
+
+def _store():
+    return _provider().store
+
+
+# -- errors --------------------------------------------------------------------------
+
+
+def error_response(error: errors.GovukError):
+    response = jsonify(error.body())
+    response.status_code = error.status
+    return response
+
+
+@bp.errorhandler(errors.GovukError)
+def _govuk_error(error: errors.GovukError):
+    return error_response(error)
+
+
+@bp.errorhandler(errors.Unauthorized)
+def _unauthorized(_error):
+    return Response(status=401)
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(error: DomainError):
+    return error_response(errors.from_domain(error, g.get("not_found_code", "P0200")))
+
+
+def http_error(status: int):
+    return error_response(errors.routing_error(status))
+
+
+def unexpected_error():
+    return error_response(errors.unexpected_failure())
+
+
+# -- authentication and limits --------------------------------------------------------
+
+
+def _authenticate(not_found_code: str = "P0200") -> Namespace:
+    g.not_found_code = not_found_code
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        raise errors.Unauthorized()
+    with _store().read() as db:
+        namespace = namespaces.find(db, "govuk_api_key", header[len("Bearer "):].strip())
+    if namespace is None:
+        raise errors.Unauthorized()
+    limits = namespace.config.get("rate_limit")
+    if limits:
+        kind = "post" if request.method == "POST" else "other"
+        per_second = limits.get(f"{kind}_per_second")
+        if per_second and not _provider().rate_limiter.allow(namespace.id, kind, per_second):
+            raise errors.too_many_requests()
+    return namespace
+
+
+def _base() -> str:
+    return _provider().base_url() + PREFIX
+
+
+# -- representations ------------------------------------------------------------------
+
+
+_link = serialize.link
+
+
+def payment_body(payment, namespace: Namespace, mint_next_url: bool = True, base: str | None = None) -> dict:
+    """The payment as GET answers it; a fresh single-use next_url is minted while it is unfinished."""
+    totals = refunds.totals_for(_store(), namespace.id, payment.id)
+    token = access.issue(_store(), namespace.id, payment.id) \
+        if mint_next_url and serialize.wants_next_url(payment) else None
+    return serialize.payment_json(payment, totals, serialize.payment_links(payment, base or _base(), token))
+
+
+def _payment(namespace: Namespace, payment_id: str):
+    payment = payments.get_payment(_store(), namespace.id, payment_id)
+    if payment.dialect != "govuk":
+        raise errors.not_found(g.get("not_found_code", "P0200"))
+    return payment
+
+
+# -- payments ---------------------------------------------------------------------------
+
+
+@bp.post("/v1/payments")
+def create_payment():
+    namespace = _authenticate()
+    key = wire.idempotency_key(request.headers.get("Idempotency-Key"))
+    data = wire.read_json(request.get_data(cache=True))
+    fields = wire.create_payment(data)
+    prefilled = fields["prefilled_cardholder_details"] or {}
+    new = NewPayment(
+        dialect="govuk", id_prefix="", id_length=26, id_alphabet=PAYMENT_ID_ALPHABET,
+        amount=fields["amount"], currency="GBP",
+        capture_method=payments.MANUAL if fields["delayed_capture"] else payments.AUTOMATIC,
+        description=fields["description"], return_url=fields["return_url"], reference=fields["reference"],
+        metadata=fields["metadata"],
+        attributes={k: v for k, v in {
+            "language": fields["language"], "email": fields["email"], "moto": fields["moto"],
+            "authorisation_mode": fields["authorisation_mode"],
+            "prefilled_cardholder_name": prefilled.get("cardholder_name"),
+            "billing_address": prefilled.get("billing_address"),
+        }.items() if v is not None},
+        session_expiry_seconds=SESSION_SECONDS, confirmation_required=True,
+        capture_window_seconds=CAPTURE_WINDOW_SECONDS if fields["delayed_capture"] else None,
+    )
+    if key is None:
+        payment, replayed = payments.create_payment(_store(), namespace.id, new), False
+    else:
+        payment, replayed = payments.create_payment_once(_store(), namespace.id, new, key, wire.fingerprint(data))
+    response = jsonify(payment_body(payment, namespace))
+    response.status_code = 200 if replayed else 201
+    response.headers["Location"] = f"{_base()}/v1/payments/{payment.id}"
+    return response
+
+
+@bp.get("/v1/payments/<payment_id>")
+def get_payment(payment_id: str):
+    namespace = _authenticate("P0200")
+    return jsonify(payment_body(_payment(namespace, payment_id), namespace))
+
+
+@bp.post("/v1/payments/<payment_id>/cancel")
+def cancel_payment(payment_id: str):
+    namespace = _authenticate("P0500")
+    _payment(namespace, payment_id)
+    payments.cancel_payment(_store(), namespace.id, payment_id, "cancelled by the service")
+    return Response(status=204)
+
+
+@bp.post("/v1/payments/<payment_id>/capture")
+def capture_payment(payment_id: str):
+    namespace = _authenticate("P1000")
+    payment = _payment(namespace, payment_id)
+    if serialize.payment_state(payment)[0] != "capturable":
+        raise errors.GovukError(409, "P1003", "Payment cannot be captured")
+    payments.capture_payment(_store(), namespace.id, payment_id, None)
+    return Response(status=204)
+
+
+def _event_state(row: dict, payment) -> tuple | None:
+    """The GOV.UK state a transition entered (a failure takes the payment's reason)."""
+    to = row["to_status"]
+    if to == payments.AUTHORIZED:
+        confirming = payment.confirmation_required and row["from_status"] != payments.AUTHORIZED
+        return serialize.SUBMITTED if confirming else serialize.CAPTURABLE
+    action = payments.PAYMENT_PAGE if to == payments.CUSTOMER_ACTION else None
+    return serialize.state_of(to, action, payment.failure_reason)
+
+
+@bp.get("/v1/payments/<payment_id>/events")
+def payment_events(payment_id: str):
+    namespace = _authenticate("P0300")
+    payment = _payment(namespace, payment_id)
+    self_href = f"{_base()}/v1/payments/{payment_id}"
+    events, last = [], None
+    for row in payments.audit_trail(_store(), namespace.id, payment_id):
+        if row["object_type"] != "payment":
+            continue
+        state = _event_state(row, payment)
+        if state == last:
+            continue
+        last = state
+        events.append({"payment_id": payment_id, "state": serialize.state_json(state), "updated": iso_ms(row["at"]),
+                       "_links": {"payment_url": _link(self_href)}})
+    return jsonify({"payment_id": payment_id, "events": events, "_links": {"self": _link(f"{self_href}/events")}})
+
+
+# -- search -------------------------------------------------------------------------------
+
+_PROVIDER_ERRORS = frozenset({"processing_error", "card_not_supported"})
+
+STATE_MATCHES = {
+    "created": (StatusMatch(payments.CREATED),),
+    "started": (StatusMatch(payments.CUSTOMER_ACTION),),
+    "submitted": (StatusMatch(payments.AUTHORIZED, customer_action=payments.CONFIRMATION),
+                  StatusMatch(payments.PROCESSING)),
+    "capturable": (StatusMatch(payments.AUTHORIZED, customer_action=None),),
+    "success": (StatusMatch(payments.CAPTURED), StatusMatch(payments.PARTIALLY_CAPTURED)),
+    "failed": (StatusMatch(payments.FAILED, not_reasons=_PROVIDER_ERRORS), StatusMatch(payments.EXPIRED)),
+    "cancelled": (StatusMatch(payments.CANCELLED),),
+    "error": (StatusMatch(payments.FAILED, reasons=_PROVIDER_ERRORS),),
+}
+
+SEARCH_PARAMS = ("reference", "email", "state", "card_brand", "from_date", "to_date", "page", "display_size",
+                 "cardholder_name", "first_digits_card_number", "last_digits_card_number", "from_settled_date",
+                 "to_settled_date", "agreement_id")
+
+
+def _paging(args, invalid: list[str]) -> tuple[int, int]:
+    def positive(name: str, default: int, most: int | None = None) -> int:
+        raw = args.get(name)
+        if raw is None or raw == "":
+            return default
+        if not raw.isdigit() or int(raw) < 1 or (most is not None and int(raw) > most):
+            invalid.append(name)
+            return default
+        return int(raw)
+
+    return positive("page", 1), positive("display_size", 500, 500)
+
+
+def _query_time(args, name: str, invalid: list[str]) -> int | None:
+    raw = args.get(name)
+    if not raw:
+        return None
+    try:
+        return parse_iso(raw)
+    except ValueError:
+        invalid.append(name)
+        return None
+
+
+def _invalid(names: list[str]) -> errors.GovukError:
+    return errors.GovukError(422, "P0401", f"Invalid parameters: {', '.join(names)}. "
+                                           "See Public API documentation for the correct data formats")
+
+
+def _page_links(path: str, args, page: int, last_page: int) -> dict:
+    def href(number: int) -> dict:
+        query = {k: v for k, v in args.items() if k != "page"}
+        query["page"] = number
+        return {"href": f"{_base()}{path}?{urlencode(query)}"}
+
+    links = {"self": href(page), "first_page": href(1), "last_page": href(last_page)}
+    if page > 1:
+        links["prev_page"] = href(page - 1)
+    if page < last_page:
+        links["next_page"] = href(page + 1)
+    return links
+
+
+@bp.get("/v1/payments")
+def search_payments():
+    namespace = _authenticate()
+    args = request.args
+    invalid = [name for name in args if name not in SEARCH_PARAMS]
+    state = args.get("state")
+    if state and state not in STATE_MATCHES:
+        invalid.append("state")
+    page, size = _paging(args, invalid)
+    from_date, to_date = _query_time(args, "from_date", invalid), _query_time(args, "to_date", invalid)
+    for name, length in (("first_digits_card_number", 6), ("last_digits_card_number", 4)):
+        value = args.get(name)
+        if value and (not value.isdigit() or len(value) != length):
+            invalid.append(name)
+    if invalid:
+        raise _invalid(invalid)
+    card = {}
+    if args.get("card_brand"):
+        brands = {v.lower(): k for k, v in serialize.CARD_BRANDS.items()}
+        card["network"] = brands.get(args["card_brand"].lower(), args["card_brand"])
+    for name, key in (("first_digits_card_number", "bin"), ("last_digits_card_number", "last4"),
+                      ("cardholder_name", "holder_name")):
+        if args.get(name):
+            card[key] = args[name]
+    found, total = payments.list_payments(_store(), namespace.id, PaymentFilter(
+        dialect="govuk", reference=args.get("reference") or None,
+        attributes={"email": args["email"]} if args.get("email") else None,
+        card=card or None, matches=STATE_MATCHES[state] if state else None,
+        created_gte=from_date, created_lt=to_date, limit=size, offset=(page - 1) * size,
+    ), with_total=True)
+    last_page = max(1, math.ceil(total / size))
+    if page > last_page:
+        raise errors.GovukError(404, "P0402", "Page not found")
+    base = _base()
+    results = [payment_body(p, namespace, mint_next_url=False, base=base) for p in found]
+    return jsonify({"total": total, "count": len(results), "page": page, "results": results,
+                    "_links": _page_links("/v1/payments", args, page, last_page)})
+
+
+# -- refunds ---------------------------------------------------------------------------------
+
+
+def _refund_body(refund, base: str) -> dict:
+    payment_href = f"{base}/v1/payments/{refund.payment_id}"
+    return serialize.refund_json(refund, payment_href, f"{payment_href}/refunds/{refund.id}")
+
+
+@bp.post("/v1/payments/<payment_id>/refunds")
+def create_refund(payment_id: str):
+    namespace = _authenticate("P0600")
+    amount, expected = wire.create_refund(wire.read_json(request.get_data(cache=True)))
+    payment = _payment(namespace, payment_id)
+    summary = serialize.refund_summary(payment, refunds.totals_for(_store(), namespace.id, payment_id))
+    if summary["status"] != "available":
+        raise errors.GovukError(400, "P0603", "The payment is not available for refund. "
+                                              f"Payment refund status: {summary['status']}")
+    try:
+        refund = refunds.create_refund(_store(), namespace.id, NewRefund(
+            payment_id=payment_id, amount=amount, expected_available=expected,
+            id_prefix="", id_length=26, id_alphabet=PAYMENT_ID_ALPHABET))
+    except DomainError as exc:
+        if exc.code == "amount_too_large":
+            raise errors.GovukError(400, "P0603", "The payment is not available for refund. "
+                                                  "Payment refund status: amount_not_available") from None
+        raise
+    response = jsonify(_refund_body(refund, _base()))
+    response.status_code = 202
+    return response
+
+
+@bp.get("/v1/payments/<payment_id>/refunds")
+def list_payment_refunds(payment_id: str):
+    namespace = _authenticate("P0800")
+    _payment(namespace, payment_id)
+    base = _base()
+    found = refunds.list_for_payment(_store(), namespace.id, payment_id)
+    href = f"{base}/v1/payments/{payment_id}"
+    return jsonify({"payment_id": payment_id,
+                    "_links": {"self": _link(f"{href}/refunds"), "payment": _link(href)},
+                    "_embedded": {"refunds": [_refund_body(r, base) for r in found]}})
+
+
+@bp.get("/v1/payments/<payment_id>/refunds/<refund_id>")
+def get_refund(payment_id: str, refund_id: str):
+    namespace = _authenticate("P0700")
+    _payment(namespace, payment_id)
+    refund = refunds.get_refund(_store(), namespace.id, refund_id)
+    if refund.payment_id != payment_id:
+        raise errors.not_found("P0700")
+    return jsonify(_refund_body(refund, _base()))
+
+
+@bp.get("/v1/refunds")
+def search_refunds():
+    namespace = _authenticate()
+    args = request.args
+    allowed = ("from_date", "to_date", "page", "display_size", "from_settled_date", "to_settled_date")
+    invalid = [name for name in args if name not in allowed]
+    page, size = _paging(args, invalid)
+    from_date, to_date = _query_time(args, "from_date", invalid), _query_time(args, "to_date", invalid)
+    if invalid:
+        raise _invalid(invalid)
+    found, total = refunds.list_refunds(_store(), namespace.id, RefundFilter(
+        dialect="govuk", created_gte=from_date, created_lte=to_date, limit=size, offset=(page - 1) * size))
+    last_page = max(1, math.ceil(total / size))
+    if page > last_page:
+        raise errors.GovukError(404, "P0402", "Page not found")
+    base = _base()
+    results = [{**_refund_body(r, base), "payment_id": r.payment_id} for r in found]
+    return jsonify({"total": total, "count": len(results), "page": page, "results": results,
+                    "_links": _page_links("/v1/refunds", args, page, last_page)})
+
+
+# The payment pages share this blueprint.
+from . import pages  # noqa: E402,F401

@@ -1,0 +1,39 @@
+"""Single-use access tokens: how a customer's browser gets into a payment's pages.
+
+A token is minted for each link handed out (GOV.UK Pay mints a fresh ``next_url``
+on every read of an unfinished payment) and is good for one use. Tokens are
+derived from the namespace seed, so a seeded run repeats its links.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from ..store import Store
+from . import namespaces
+from .errors import TOKEN_INVALID
+from .errors import DomainError
+
+
+def issue(store: Store, namespace_id: str, payment_id: str) -> str:
+    with store.write() as db:
+        namespace = namespaces.get(db, namespace_id)
+        count = db.execute("SELECT count(*) FROM access_tokens WHERE namespace_id = ? AND payment_id = ?",
+                           [namespace_id, payment_id]).fetchone()[0]
+        digest = hashlib.blake2b(f"{namespace.seed}:{namespace_id}:{payment_id}:{count}".encode(),
+                                 digest_size=16).hexdigest()
+        token = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+        db.execute("INSERT INTO access_tokens (token, namespace_id, payment_id, created_at) VALUES (?, ?, ?, ?)",
+                   [token, namespace_id, payment_id, namespace.now_ms()])
+    return token
+
+
+def redeem(store: Store, token: str) -> tuple[str, str]:
+    """Use a token once; return (namespace_id, payment_id)."""
+    with store.write() as db:
+        row = db.execute("SELECT * FROM access_tokens WHERE token = ?", [token]).fetchone()
+        if row is None or row["used_at"] is not None:
+            raise DomainError(TOKEN_INVALID, "this link is unknown or has been used", {"token": token})
+        namespace = namespaces.get(db, row["namespace_id"])
+        db.execute("UPDATE access_tokens SET used_at = ? WHERE token = ?", [namespace.now_ms(), token])
+        return row["namespace_id"], row["payment_id"]
