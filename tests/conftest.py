@@ -6,10 +6,12 @@ import pytest
 
 from mock_psp.app import create_app
 from mock_psp.server import ServerThread
+from tests.support import govuk_spec
 from tests.support import spec
 from tests.support.clients import CHECKED
 from tests.support.clients import Api
 from tests.support.clients import FlaskTransport
+from tests.support.clients import Govuk
 from tests.support.clients import Hyperswitch
 from tests.support.clients import LiveTransport
 from tests.support.receiver import Receiver
@@ -56,6 +58,18 @@ def vhs(transport, control) -> Hyperswitch:
     return Hyperswitch(transport, new_namespace(control, seed=7, clock="virtual"))
 
 
+@pytest.fixture
+def gov(transport, control) -> Govuk:
+    """A fresh namespace seen by a GOV.UK Pay service (system clock)."""
+    return Govuk(transport, new_namespace(control, seed=11))
+
+
+@pytest.fixture
+def vgov(transport, control) -> Govuk:
+    """A fresh namespace seen by a GOV.UK Pay service, on a virtual clock."""
+    return Govuk(transport, new_namespace(control, seed=11, clock="virtual"))
+
+
 @pytest.fixture(scope="module")
 def live_provider(tmp_path_factory):
     """A real server on a free port in a thread, with a WAL file database."""
@@ -88,3 +102,9 @@ def pytest_terminal_summary(terminalreporter):
         )
     else:
         terminalreporter.write_line(f"Hyperswitch conformance not checked: {spec.SKIP_REASON}")
+    if govuk_spec.spec_available():
+        terminalreporter.write_line(
+            f"GOV.UK Pay conformance: {CHECKED['govuk']} responses validated against {govuk_spec.GOVUK_SPEC.name}"
+        )
+    else:
+        terminalreporter.write_line(f"GOV.UK Pay conformance not checked: {govuk_spec.SKIP_REASON}")

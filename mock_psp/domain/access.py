@@ -37,3 +37,10 @@ def redeem(store: Store, token: str) -> tuple[str, str]:
         namespace = namespaces.get(db, row["namespace_id"])
         db.execute("UPDATE access_tokens SET used_at = ? WHERE token = ?", [namespace.now_ms(), token])
         return row["namespace_id"], row["payment_id"]
+
+
+def owner(store: Store, token: str) -> tuple[str, str] | None:
+    """(namespace_id, payment_id) a token was issued for, used or not; None if unknown."""
+    with store.read() as db:
+        row = db.execute("SELECT namespace_id, payment_id FROM access_tokens WHERE token = ?", [token]).fetchone()
+    return (row["namespace_id"], row["payment_id"]) if row else None

@@ -546,7 +546,8 @@ def _confirm(work: Work, payment: Payment, changes: PaymentChanges, action: str 
         raise DomainError(MISSING_FIELD, "a payment method is required to confirm", {"field": "payment_method_data"})
     payment.attempt_count += 1
     payment.attempt_id = f"{payment.id}_{payment.attempt_count}"
-    payment.connector_transaction_id = "dummy_pay_" + work.draws.token(21)
+    # The processor's reference for this attempt; each dialect shows it its own way.
+    payment.connector_transaction_id = _uuid(work.draws.token(32, "0123456789abcdef"))
     payment.failure_reason = None
     outcome = _decide(work, payment)
     if outcome.challenge:
@@ -555,6 +556,10 @@ def _confirm(work: Work, payment: Payment, changes: PaymentChanges, action: str 
         _transition(work, payment, CUSTOMER_ACTION, f"confirm: 3DS challenge required ({outcome.source})")
         return
     _authorize(work, payment, outcome, f"confirm ({outcome.source})")
+
+
+def _uuid(hex32: str) -> str:
+    return f"{hex32[:8]}-{hex32[8:12]}-4{hex32[13:16]}-{hex32[16:20]}-{hex32[20:]}"
 
 
 def _decide(work: Work, payment: Payment) -> Outcome:

@@ -63,11 +63,13 @@ class Endpoint:
             return namespace.govuk.webhook_signing_secret
         raise RuntimeError("standard endpoints always have their own secret")
 
-    def accepts(self, dialect: str, event_type: str) -> bool:
+    def accepts(self, dialect: str, event_type: str, explicit_only: bool = False) -> bool:
         wanted_dialect = self.dialect or SCHEMES[self.scheme].default_dialect
         if wanted_dialect is not None and wanted_dialect != dialect:
             return False
-        return self.events is None or event_type in self.events
+        if self.events is None:
+            return not explicit_only
+        return event_type in self.events
 
     def schedule(self, namespace: Namespace) -> tuple[float, ...]:
         if self.retry_schedule is not None:

@@ -130,7 +130,7 @@ class WebhookEngine:
         change = {"object_type": row["object_type"], "from_status": row["from_status"],
                   "to_status": row["status"], "snapshot": json.loads(row["snapshot"])}
         for draft in renderer.describe(change, namespace, self.base_url()):
-            receivers = [e for e in targets if e.accepts(row["dialect"], draft.event_type)]
+            receivers = [e for e in targets if e.accepts(row["dialect"], draft.event_type, draft.explicit_only)]
             if not receivers:
                 continue  # no endpoint wants it: nothing to record or send
             created_at = row["created_at"]

@@ -13,9 +13,10 @@ from typing import Any
 
 import requests
 
+from . import govuk_spec
 from . import spec
 
-CHECKED = {"responses": 0}
+CHECKED = {"responses": 0, "govuk": 0}
 _checked_lock = threading.Lock()
 
 GOOD_CARD = {
@@ -49,6 +50,12 @@ class Reply:
 
 
 def _conform(method: str, path: str, reply: Reply) -> None:
+    if path.startswith(govuk_spec.PREFIX + "/"):
+        body = reply.json if reply.headers.get("Content-Type", "").startswith("application/json") else reply.text
+        if govuk_spec.check_response(method, path, reply.status, body) is not None:
+            with _checked_lock:
+                CHECKED["govuk"] += 1
+        return
     if not reply.headers.get("Content-Type", "").startswith("application/json"):
         if path.startswith(spec.PREFIX + "/") and spec._operation(method, path[len(spec.PREFIX):].split("?")[0]):
             raise spec.ConformanceError(f"{method} {path} answered {reply.status} with non-JSON: {reply.text[:200]}")
@@ -179,3 +186,33 @@ class Hyperswitch:
         reply = self.control.get("/_mock/webhooks" + (f"?{query}" if query else ""))
         assert reply.status == 200, reply.text
         return reply.json["data"]
+
+
+class Govuk:
+    """A GOV.UK Pay service's view of one namespace: its API key and the calls it makes."""
+
+    def __init__(self, transport, namespace: dict):
+        self.namespace = namespace
+        self.api_key = namespace["govuk"]["api_key"]
+        self.signing_secret = namespace["govuk"]["webhook_signing_secret"]
+        self.api = Api(transport, {"Authorization": f"Bearer {self.api_key}"})
+        self.control = Api(transport, {"X-Mock-Namespace": namespace["id"]})
+        self.transport = transport
+
+    def create(self, headers: dict | None = None, **fields) -> Reply:
+        body = {"amount": 1450, "reference": "REF-1", "description": "Passport fee",
+                "return_url": "https://service.example/return/1", **fields}
+        return self.api.post("/govuk/v1/payments", body, headers=headers)
+
+    def get(self, payment_id: str) -> Reply:
+        return self.api.get(f"/govuk/v1/payments/{payment_id}")
+
+    def configure(self, **settings) -> dict:
+        reply = self.control.put("/_mock/config", settings)
+        assert reply.status == 200, reply.text
+        return reply.json
+
+    def advance(self, seconds: float) -> dict:
+        reply = self.control.post("/_mock/clock/advance", {"seconds": seconds})
+        assert reply.status == 200, reply.text
+        return reply.json

@@ -12,7 +12,8 @@ import copy
 import json
 import os
 import re
-from functools import lru_cache, cache
+from functools import cache
+from functools import lru_cache
 from pathlib import Path
 
 from openapi_schema_validator import OAS30Validator

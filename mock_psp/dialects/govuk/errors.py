@@ -76,12 +76,13 @@ def from_domain(error: DomainError, not_found_code: str = "P0200") -> GovukError
     if code in (domain.NOT_FOUND, domain.NAMESPACE_NOT_FOUND):
         return not_found(not_found_code)
     if code == domain.IDEMPOTENCY_CONFLICT:
-        return GovukError(409, "P0191", "The Idempotency-Key has already been used to create a payment",
-                          header="Idempotency-Key")
+        return GovukError(409, "P0191", "The `Idempotency-Key` you sent in the request header has already been "
+                                        "used to create a payment.")
     if code == domain.INVALID_STATE:
         action = error["action"]
         if action == "cancel":
-            return GovukError(409, "P0502", "Cancellation of payment failed")
+            # the real connector answers 400 for a payment that can no longer be cancelled
+            return GovukError(400, "P0501", "Cancellation of payment failed")
         if action == "capture":
             return GovukError(409, "P1003", "Payment cannot be captured")
         return GovukError(409, "P0199", error.message)

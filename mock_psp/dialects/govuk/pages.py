@@ -41,8 +41,7 @@ def _remember(namespace_id: str, payment_id: str) -> None:
 def _namespace_of(payment_id: str) -> str:
     namespace_id = session.get(SESSION_KEY, {}).get(payment_id)
     if namespace_id is None:
-        abort(_page("error.html", 403, heading="This page has expired",
-                    message="Use the link the service gave you to start the payment again."))
+        abort(_page("error.html", 403, **SESSION_EXPIRED))
     return namespace_id
 
 
@@ -55,12 +54,20 @@ def _page(template: str, status: int = 200, **context):
     return made
 
 
+SESSION_EXPIRED = dict(heading="Your payment session has expired",
+                       message="No money has been taken from your account.")
+
+
 def _enter(token: str):
+    """First use of a link binds this browser to the payment; a used link works only for
+    the browser that used it (the real service answers others 403, session expired)."""
     try:
         namespace_id, payment_id = access.redeem(_store(), token)
     except DomainError:
-        return _page("error.html", 400, heading="This link has expired",
-                     message="Payment links can be used only once. Go back to the service to try again.")
+        owner = access.owner(_store(), token)
+        if owner is not None and owner[1] in session.get(SESSION_KEY, {}):
+            return redirect(url_for("govuk.card_details", payment_id=owner[1]), code=303)
+        return _page("error.html", 403, **SESSION_EXPIRED)
     _remember(namespace_id, payment_id)
     try:
         payments.open_payment_page(_store(), namespace_id, payment_id)
@@ -95,11 +102,10 @@ def _finished_page(payment):
     if status == "submitted":
         return _page("processing.html", payment=payment)
     if state == serialize.EXPIRED:
-        return _page("result.html", 200, payment=payment, state=state, heading="Your payment session has expired",
-                     message="You have not been charged.")
+        return _page("result.html", 200, payment=payment, state=state, **SESSION_EXPIRED)
     if status == "failed" and state == serialize.REJECTED:
         return _page("result.html", 200, payment=payment, state=state, heading="Your payment has been declined",
-                     message="No money has been taken from your account.")
+                     message="Contact your bank for more details. No money has been taken from your account.")
     if state == serialize.USER_CANCELLED or status == "cancelled":
         return _page("result.html", 200, payment=payment, state=state, heading="Your payment has been cancelled",
                      message="You have not been charged.")

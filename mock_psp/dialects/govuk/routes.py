@@ -76,6 +76,14 @@ def _domain_error(error: DomainError):
     return error_response(errors.from_domain(error, g.get("not_found_code", "P0200")))
 
 
+@bp.after_request
+def _no_caching(response):
+    if request.path.startswith(PREFIX + "/v1/"):
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
+    return response
+
+
 def http_error(status: int):
     return error_response(errors.routing_error(status))
 

@@ -33,7 +33,7 @@ _ERRORS = {outcomes.PROCESSING_ERROR, outcomes.CARD_NOT_SUPPORTED}
 
 CARD_BRANDS = {
     "Visa": "Visa", "Mastercard": "Mastercard", "AmericanExpress": "American Express",
-    "DinersClub": "Diners Club", "Discover": "Discover", "JCB": "JCB", "Maestro": "Maestro",
+    "DinersClub": "Diners Club", "Discover": "Discover", "JCB": "Jcb", "Maestro": "Maestro",
     "UnionPay": "Union Pay",
 }
 
@@ -76,15 +76,16 @@ def state_json(state: tuple) -> dict:
 
 
 def refund_summary(payment: Payment, totals: RefundTotals) -> dict:
-    """``pending`` until the payment succeeds, then ``available``/``full``; ``unavailable`` if it failed."""
+    """``pending`` while the payment is in progress, ``available``/``full`` once captured,
+    ``unavailable`` otherwise (failed, cancelled, error, and capturable)."""
     status = payment_state(payment)[0]
     if status == "success":
         available = payment.amount_captured - totals.submitted
         summary_status = "available" if available > 0 else "full"
-    elif status in ("failed", "cancelled", "error"):
-        available, summary_status = 0, "unavailable"
-    else:
+    elif status in ("created", "started", "submitted"):
         available, summary_status = payment.amount - totals.submitted, "pending"
+    else:
+        available, summary_status = 0, "unavailable"
     return {"status": summary_status, "amount_available": available, "amount_submitted": totals.submitted}
 
 
@@ -103,22 +104,21 @@ def card_details(payment: Payment) -> dict | None:
     card = (payment.payment_method_data or {}).get("card")
     if card is None:
         return None
-    details: dict[str, Any] = {
+    # Every field present, null when unknown, as the real API shows card_details.
+    return {
         "last_digits_card_number": card["last4"],
         "first_digits_card_number": card["bin"],
         "cardholder_name": card.get("holder_name"),
         "expiry_date": f"{card['exp_month']}/{card['exp_year'][-2:]}",
-        "card_brand": CARD_BRANDS.get(card.get("network") or "", card.get("network") or "Unknown"),
+        "billing_address": payment.attributes.get("billing_address") or None,
+        "card_brand": CARD_BRANDS.get(card.get("network") or "", card.get("network") or ""),
         "card_type": (card.get("type") or "").lower() or None,
     }
-    billing = payment.attributes.get("billing_address")
-    if billing:
-        details["billing_address"] = billing
-    return details
 
 
-def payment_json(payment: Payment, totals: RefundTotals, links: dict) -> dict:
-    """GET /v1/payments/{id}: the real field names; optional fields left out when empty."""
+def payment_json(payment: Payment, totals: RefundTotals, links: dict | None) -> dict:
+    """GET /v1/payments/{id}: the real field names; empty fields left out (but delayed_capture
+    and moto always shown). Webhook resources carry no ``_links``."""
     attrs = payment.attributes
     body: dict[str, Any] = {
         "amount": payment.amount,
@@ -142,7 +142,7 @@ def payment_json(payment: Payment, totals: RefundTotals, links: dict) -> dict:
         "card_brand": (card_details(payment) or {}).get("card_brand"),
         "_links": links,
     }
-    return {k: v for k, v in body.items() if v is not None}
+    return {k: v for k, v in body.items() if v is not None and v != {} or k == "settlement_summary"}
 
 
 def refund_json(refund: Refund, payment_href: str, self_href: str) -> dict:

@@ -5,14 +5,14 @@ Body (pay-webhooks ``WebhookMessageBody``)::
     {"webhook_message_id", "created_date", "resource_id", "api_version": 1,
      "resource_type": "payment", "event_type", "resource": {...the payment...}}
 
-For ``card_payment_refunded`` the resource is the refunded payment.
+For ``card_payment_refunded`` the resource is the refund (resource_type
+``refund``), with its ``payment_id``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import string
 
 from ...clock import iso_ms
 from ...domain import payments as p
@@ -33,7 +33,8 @@ FAILED = "card_payment_failed"
 EXPIRED = "card_payment_expired"
 EVENT_TYPES = (STARTED, SUCCEEDED, CAPTURED, REFUNDED, FAILED, EXPIRED)
 
-_ALPHABET = string.ascii_lowercase + string.digits
+# webhook_message_id: base 32, lowercase ([0-9a-v]), 26 characters.
+_ALPHABET = "0123456789abcdefghijklmnopqrstuv"
 
 
 def _payment(snapshot: dict) -> Payment:
@@ -46,22 +47,31 @@ def _totals(refund_rows: list[dict]) -> RefundTotals:
     return RefundTotals(submitted, succeeded)
 
 
-def _resource(payment: Payment, refund_rows: list[dict], base_url: str) -> dict:
-    base = base_url + "/govuk"
-    return serialize.payment_json(payment, _totals(refund_rows), serialize.payment_links(payment, base))
+def _payment_resource(payment: Payment, refund_rows: list[dict]) -> dict:
+    """The payment as the webhook describes it: the API representation without links."""
+    return serialize.payment_json(payment, _totals(refund_rows), None)
+
+
+def _refund_resource(refund: Refund) -> dict:
+    return {"refund_id": refund.id, "created_date": iso_ms(refund.created_at), "amount": refund.amount,
+            "status": serialize.refund_status(refund), "settlement_summary": {}, "payment_id": refund.payment_id}
 
 
 def events_for(change: dict) -> list[str]:
-    """The events one committed change sends (duplicates are dropped per payment by the engine)."""
+    """The events one committed change sends (pay-webhooks EventMapper).
+
+    ``card_payment_succeeded`` when the user confirms an immediate-capture payment
+    (or the service captures a delayed one); ``card_payment_captured`` when the
+    capture completes; both user and service cancellations are failures. A
+    repeat of an event already sent for the payment is dropped by the engine.
+    """
     to, came_from = change["to_status"], change["from_status"]
     if change["object_type"] == "refund":
         return [REFUNDED] if to == r.SUCCEEDED else []
     if to == p.CUSTOMER_ACTION and came_from == p.CREATED:
         return [STARTED]
-    if to == p.AUTHORIZED and came_from == p.AUTHORIZED:
-        return [SUCCEEDED]  # confirmed by the user, held for a delayed capture
     if to == p.PROCESSING and came_from == p.AUTHORIZED:
-        return [SUCCEEDED]  # confirmed; the capture is under way
+        return [SUCCEEDED]  # approved for capture; the capture is under way
     if to in (p.CAPTURED, p.PARTIALLY_CAPTURED):
         return [SUCCEEDED, CAPTURED]
     if to in (p.FAILED, p.CANCELLED):
@@ -73,17 +83,23 @@ def events_for(change: dict) -> list[str]:
 
 def describe(change: dict, namespace: Namespace, base_url: str) -> list[EventDraft]:
     snapshot = change["snapshot"]
-    if change["object_type"] == "refund":
-        payment, refund_rows = _payment(snapshot["payment"]), snapshot["payment_refunds"]
-    else:
-        payment, refund_rows = _payment(snapshot), snapshot["refunds"]
-    resource = _resource(payment, refund_rows, base_url)
-    return [EventDraft(event, "payments", {"resource_id": payment.id, "resource": resource})
-            for event in events_for(change)]
+    drafts = []
+    for event in events_for(change):
+        if change["object_type"] == "refund":
+            refund = Refund(**{name: snapshot[name] for name in Refund.__dataclass_fields__})
+            body = {"resource_type": "refund", "resource_id": refund.id, "resource": _refund_resource(refund)}
+        else:
+            payment = _payment(snapshot)
+            body = {"resource_type": "payment", "resource_id": payment.id,
+                    "resource": _payment_resource(payment, snapshot["refunds"])}
+        # The event list names card_payment_started, but the real service's mapper
+        # never sends it: here it goes only to endpoints that ask for it by name.
+        drafts.append(EventDraft(event, "payments", body, explicit_only=event == STARTED))
+    return drafts
 
 
 def new_event_id(created_at: int, seed: int, object_id: str, event_type: str) -> str:
-    """26 lowercase characters, the same for the same seed, object and event."""
+    """26 base-32 characters, the same for the same seed, object and event."""
     digest = hashlib.blake2b(f"{seed}:{object_id}:{event_type}".encode(), digest_size=32).digest()
     return "".join(_ALPHABET[b % len(_ALPHABET)] for b in digest[:26])
 
@@ -94,7 +110,7 @@ def render(event_id: str, draft: EventDraft, created_at: int, namespace: Namespa
         "created_date": iso_ms(created_at),
         "resource_id": draft.body["resource_id"],
         "api_version": 1,
-        "resource_type": "payment",
+        "resource_type": draft.body["resource_type"],
         "event_type": draft.event_type,
         "resource": draft.body["resource"],
     }

@@ -137,6 +137,13 @@ def _next_action(payment: Payment, redirect_base: str, namespace: Namespace) -> 
     }
 
 
+def connector_transaction_id(payment: Payment) -> str | None:
+    """The dummy connector's id for the attempt: ``dummy_pay_`` and 21 characters."""
+    if payment.connector_transaction_id is None:
+        return None
+    return "dummy_pay_" + payment.connector_transaction_id.replace("-", "")[:21]
+
+
 def manual_retry_allowed(payment: Payment, namespace: Namespace) -> bool:
     return payment.status == p.FAILED and bool(namespace.config.get("manual_retry"))
 
@@ -199,7 +206,7 @@ def payment_response(payment: Payment, namespace: Namespace, refunds: list[Refun
         business_sub_label=attrs.get("business_sub_label"),
         allowed_payment_method_types=attrs.get("allowed_payment_method_types"),
         manual_retry_allowed=manual_retry_allowed(payment, namespace),
-        connector_transaction_id=payment.connector_transaction_id,
+        connector_transaction_id=connector_transaction_id(payment),
         metadata=payment.metadata,
         connector_metadata=attrs.get("connector_metadata"),
         profile_id=attrs.get("profile_id") or namespace.hyperswitch.profile_id,

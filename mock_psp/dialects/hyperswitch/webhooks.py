@@ -47,9 +47,13 @@ EVENT_TYPES = tuple(sorted(set(EVENT_BY_STATUS.values()) | set(REFUND_EVENTS.val
 
 @dataclass(frozen=True)
 class EventDraft:
+    """An event a change sends: its type, its class, and what the dialect's body needs."""
+
     event_type: str
     event_class: str
     body: dict
+    # Sent only to endpoints that name this event type (not to "all events").
+    explicit_only: bool = False
 
 
 def payment_from_snapshot(snapshot: dict) -> tuple[Payment, list[Refund]]:
