@@ -38,6 +38,9 @@ def provider_banner(settings: Settings, url: str, provider) -> str:
         f"    merchant_id             {hs.merchant_id}",
         f"    profile_id              {hs.profile_id}",
         f"    payment_response_hash_key {hs.payment_response_hash_key}",
+        f"  GOV.UK Pay    {url}/govuk",
+        f"    Authorization: Bearer   {ns.govuk.api_key}",
+        f"    webhook signing secret  {ns.govuk.webhook_signing_secret}",
         f"  Control API   {url}/_mock   (namespace {ns.id}, clock {ns.clock_mode}, seed {ns.seed})",
         f"  Database      {provider.store.path}",
         "",
@@ -56,7 +59,7 @@ def provider_banner(settings: Settings, url: str, provider) -> str:
 @click.option("--clock", type=CLOCK, default=None, help="Default namespace clock. [default: system]")
 @click.option("--public-url", default=None, help="Base URL to put in links (behind a proxy).")
 def serve(host, port, db, config_file, seed, clock, public_url) -> None:
-    """Run the provider (Hyperswitch under /hyperswitch, control API under /_mock).
+    """Run the provider (Hyperswitch under /hyperswitch, GOV.UK Pay under /govuk, control API under /_mock).
 
     Settings come from defaults, then --config, then MOCK_PSP_* environment
     variables (MOCK_PSP_PORT, MOCK_PSP_DB, ...), then these flags. The data

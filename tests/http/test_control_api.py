@@ -32,11 +32,13 @@ def test_new_namespace_has_keys_in_the_real_formats(control):
 
 def test_default_namespace_keys_are_stable_and_documented(control):
     default = control.get("/_mock/namespaces/ns_default").json
-    hyperswitch, _ = default_keys()
+    hyperswitch, govuk = default_keys()
     assert default["hyperswitch"]["api_key"] == hyperswitch.api_key
+    assert default["govuk"]["api_key"] == govuk.api_key
     assert default["default"] is True
     readme = README.read_text()
     assert hyperswitch.api_key in readme and hyperswitch.publishable_key in readme
+    assert govuk.api_key in readme and govuk.webhook_signing_secret in readme
 
 
 def test_default_namespace_answers_calls_without_a_namespace_header(transport, control):

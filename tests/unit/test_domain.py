@@ -313,3 +313,84 @@ def test_default_namespace_is_created_once_with_stable_keys(store):
         first = namespaces.ensure_default(db, seed=3)
         second = namespaces.ensure_default(db, seed=3)
     assert first == second and first.hyperswitch == namespaces.default_keys()[0]
+
+
+# -- customer steps on the provider's pages (GOV.UK Pay's flow) -------------------------
+
+
+def page_payment(store, ns, **kw):
+    return payments.create_payment(store, ns.id, NewPayment(amount=500, currency="GBP", dialect="govuk",
+                                                            confirmation_required=True, **kw))
+
+
+def test_payment_page_flow_authorises_then_waits_for_confirmation(store, ns):
+    payment = page_payment(store, ns)
+    opened = payments.open_payment_page(store, ns.id, payment.id)
+    assert (opened.status, opened.customer_action) == (payments.CUSTOMER_ACTION, payments.PAYMENT_PAGE)
+    assert payments.open_payment_page(store, ns.id, payment.id).status == payments.CUSTOMER_ACTION  # idempotent
+    submitted = payments.submit_payment_page(store, ns.id, payment.id, PaymentChanges(
+        payment_method=a_card("4444333322221111")))
+    assert (submitted.status, submitted.customer_action) == (payments.AUTHORIZED, payments.CONFIRMATION)
+    with pytest.raises(DomainError):
+        payments.capture_payment(store, ns.id, payment.id, None)  # not before the customer confirms
+    confirmed = payments.customer_confirm(store, ns.id, payment.id)
+    assert confirmed.status == payments.CAPTURED
+
+
+def test_delayed_capture_holds_after_confirmation_and_expires_after_its_window(store, virtual_ns):
+    scheduler = Scheduler(store, HANDLERS)
+    payment = page_payment(store, virtual_ns, capture_method="manual", capture_window_seconds=3600)
+    payments.open_payment_page(store, virtual_ns.id, payment.id)
+    payments.submit_payment_page(store, virtual_ns.id, payment.id, PaymentChanges(payment_method=a_card()))
+    held = payments.customer_confirm(store, virtual_ns.id, payment.id)
+    assert (held.status, held.customer_action) == (payments.AUTHORIZED, None)
+    scheduler.advance(virtual_ns.id, 3600)
+    assert payments.get_payment(store, virtual_ns.id, payment.id).status == payments.EXPIRED
+
+
+def test_customer_cancel_fails_the_payment_with_its_reason(store, ns):
+    payment = page_payment(store, ns)
+    payments.open_payment_page(store, ns.id, payment.id)
+    cancelled = payments.customer_cancel(store, ns.id, payment.id)
+    assert (cancelled.status, cancelled.failure_reason) == (payments.FAILED, outcomes.CANCELLED_BY_USER)
+
+
+def test_idempotency_key_replays_or_conflicts(store, ns):
+    new = NewPayment(amount=100, currency="GBP")
+    first, replayed = payments.create_payment_once(store, ns.id, new, "key-1", "body-a")
+    again, replayed_again = payments.create_payment_once(store, ns.id, new, "key-1", "body-a")
+    assert (replayed, replayed_again, again.id) == (False, True, first.id)
+    with pytest.raises(DomainError) as caught:
+        payments.create_payment_once(store, ns.id, new, "key-1", "body-b")
+    assert caught.value.code == errors.IDEMPOTENCY_CONFLICT
+
+
+def test_refund_with_a_stale_available_amount_is_refused(store, ns):
+    payment = pay(store, ns, amount=1000)
+    refunds.create_refund(store, ns.id, NewRefund(payment.id, 100, expected_available=1000))
+    with pytest.raises(DomainError) as caught:
+        refunds.create_refund(store, ns.id, NewRefund(payment.id, 100, expected_available=1000))
+    assert caught.value.code == errors.AMOUNT_MISMATCH and caught.value["actual"] == 900
+
+
+def test_access_tokens_work_once(store, ns):
+    from mock_psp.domain import access
+
+    payment = page_payment(store, ns)
+    token = access.issue(store, ns.id, payment.id)
+    assert access.redeem(store, token) == (ns.id, payment.id)
+    with pytest.raises(DomainError):
+        access.redeem(store, token)
+    assert access.owner(store, token) == (ns.id, payment.id)
+
+
+def test_every_domain_error_code_is_mapped_by_every_dialect():
+    from mock_psp.dialects.govuk import errors as govuk_errors
+    from mock_psp.dialects.hyperswitch import errors as hyperswitch_errors
+
+    details = {"object": "payment", "object_id": "x", "action": "confirm", "status": payments.CREATED,
+               "field": "amount", "key": "k", "expected": 1, "actual": 2, "limit": 0}
+    for code in errors.ALL_CODES:
+        error = DomainError(code, "message", dict(details))
+        assert hyperswitch_errors.from_domain(error).code
+        assert govuk_errors.from_domain(error).code
