@@ -300,3 +300,20 @@ def test_rate_limit_is_off_by_default_and_429_when_set(gov):
 def test_unknown_govuk_route_is_json(gov):
     reply = gov.api.get("/govuk/v1/nothing")
     assert reply.status == 404 and reply.json["code"]
+
+
+BAD_BODIES = [b"{", b"[]", b"null", b"", b'"x"', b'{"amount": []}', b'{"amount": 1e99}', b'{"amount": true}',
+              b'{"metadata": "x"}', b'{"prefilled_cardholder_details": {"billing_address": 5}}',
+              b'{"prefilled_cardholder_details": []}', b'{"refund_amount_available": "all", "amount": 5}',
+              b'{"language": null}', b'{"moto": null}', b"\xff\xfe", b'{"return_url": "javascript:alert(1)"}']
+
+
+@pytest.mark.parametrize("path", ["/govuk/v1/payments", "/govuk/v1/payments/{pid}/refunds",
+                                  "/govuk/v1/payments/{pid}/cancel", "/govuk/v1/payments/{pid}/capture"])
+@pytest.mark.parametrize("body", BAD_BODIES, ids=range(len(BAD_BODIES)))
+def test_bad_bodies_never_cause_a_server_error(gov, path, body):
+    pid = gov.create().json["payment_id"]
+    reply = gov.api.call("POST", path.format(pid=pid), data=body)
+    assert reply.status < 500, reply.text
+    if reply.status >= 400:
+        assert reply.json["code"].startswith("P")
