@@ -1,1 +1,1 @@
-"""Placeholder: built in a later issue."""
+"""The hosted checkout: one set of pages for every dialect, served under /checkout/."""

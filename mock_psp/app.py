@@ -12,10 +12,15 @@ from flask import jsonify
 from flask import request
 from werkzeug.exceptions import HTTPException
 
+import sdk
+from checkout import routes as checkout
+
 from .config import Settings
 from .control import routes as control
 from .dialects.govuk import routes as govuk
+from .dialects.govuk.checkout import GovukCheckout
 from .dialects.hyperswitch import routes as hyperswitch
+from .dialects.hyperswitch.checkout import HyperswitchCheckout
 from .provider import Provider
 
 log = logging.getLogger(__name__)
@@ -40,6 +45,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.extensions["mock_psp"] = provider
     for face in FACES:
         app.register_blueprint(face.bp)
+    app.register_blueprint(checkout.bp)
+    app.register_blueprint(sdk.bp)
+    app.extensions["checkout_adapters"] = {a.dialect: a for a in (HyperswitchCheckout(), GovukCheckout())}
     _register_error_handlers(app)
     _register_change_hooks(app, provider)
     if settings.background:

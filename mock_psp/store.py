@@ -302,6 +302,25 @@ def m006_customer_steps_and_idempotency(db: Database) -> None:
     )
 
 
+@migrations()
+def m007_checkout_sessions(db: Database) -> None:
+    db.executescript(
+        """
+        -- A browser's visit to the hosted checkout for one payment: how it is shown
+        -- (redirect, or embedded in a merchant page) and to which parent origin.
+        CREATE TABLE checkout_sessions (
+            id TEXT PRIMARY KEY,
+            namespace_id TEXT NOT NULL,
+            payment_id TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            parent_origin TEXT,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX checkout_sessions_by_payment ON checkout_sessions (namespace_id, payment_id);
+        """
+    )
+
+
 class Store:
     """One SQLite database, shared safely by every thread of one app.
 

@@ -8,6 +8,8 @@ derived from the namespace seed, so a seeded run repeats its links.
 from __future__ import annotations
 
 import hashlib
+import secrets
+from dataclasses import dataclass
 
 from ..store import Store
 from . import namespaces
@@ -44,3 +46,42 @@ def owner(store: Store, token: str) -> tuple[str, str] | None:
     with store.read() as db:
         row = db.execute("SELECT namespace_id, payment_id FROM access_tokens WHERE token = ?", [token]).fetchone()
     return (row["namespace_id"], row["payment_id"]) if row else None
+
+
+REDIRECT = "redirect"
+EMBEDDED = "embedded"
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    id: str
+    namespace_id: str
+    payment_id: str
+    mode: str
+    parent_origin: str | None
+
+    @property
+    def embedded(self) -> bool:
+        return self.mode == EMBEDDED
+
+
+def open_checkout(store: Store, namespace_id: str, payment_id: str, mode: str = REDIRECT,
+                  parent_origin: str | None = None) -> CheckoutSession:
+    """Start a browser's visit to the checkout for a payment; the id is a secret for that browser."""
+    session = CheckoutSession("cs_" + secrets.token_urlsafe(18), namespace_id, payment_id, mode, parent_origin)
+    with store.write() as db:
+        namespace = namespaces.get(db, namespace_id)
+        db.execute(
+            "INSERT INTO checkout_sessions (id, namespace_id, payment_id, mode, parent_origin, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [session.id, namespace_id, payment_id, mode, parent_origin, namespace.now_ms()],
+        )
+    return session
+
+
+def checkout_session(store: Store, session_id: str) -> CheckoutSession | None:
+    with store.read() as db:
+        row = db.execute("SELECT * FROM checkout_sessions WHERE id = ?", [session_id]).fetchone()
+    if row is None:
+        return None
+    return CheckoutSession(row["id"], row["namespace_id"], row["payment_id"], row["mode"], row["parent_origin"])

@@ -20,7 +20,7 @@ def test_the_journey_ends_at_return_url_with_nothing_added(gov, app):
     created = gov.create(return_url="https://service.example/return/42?x=1").json
     browser = Browser(app.test_client())
     card_page = browser.open(created["_links"]["next_url"]["href"])
-    assert card_page.status == 200 and card_page.url.endswith(f"/card_details/{created['payment_id']}")
+    assert card_page.status == 200 and "/checkout/cs_" in card_page.url
     assert gov.get(created["payment_id"]).json["state"]["status"] == "started"
     confirm_page = browser.open(card_page.url, "POST", CARD)
     assert confirm_page.has("confirm-button") and "**** **** **** 1111" in confirm_page.html
@@ -51,9 +51,9 @@ def test_next_url_is_single_use_for_other_browsers(gov, app):
 
 def test_card_pages_need_the_browser_that_used_the_link(gov, app):
     created = gov.create().json
-    Browser(app.test_client()).open(created["_links"]["next_url"]["href"])
-    stranger = Browser(app.test_client()).open(f"http://localhost/govuk/card_details/{created['payment_id']}")
-    assert stranger.status == 403
+    card_page = Browser(app.test_client()).open(created["_links"]["next_url"]["href"])
+    stranger = Browser(app.test_client()).open(card_page.url)
+    assert stranger.status == 403 and "Your payment session has expired" in stranger.html
 
 
 @pytest.mark.parametrize("number, status, code, heading", [

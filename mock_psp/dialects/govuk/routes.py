@@ -32,6 +32,7 @@ from ...domain.payments import PaymentFilter
 from ...domain.payments import StatusMatch
 from ...domain.refunds import NewRefund
 from ...domain.refunds import RefundFilter
+from checkout import routes as checkout
 from . import errors
 from . import requests as wire
 from . import serialize
@@ -402,5 +403,32 @@ def search_refunds():
                     "_links": _page_links("/v1/refunds", args, page, last_page)})
 
 
-# The payment pages share this blueprint.
-from . import pages  # noqa: E402,F401
+# -- the way into the payment pages ------------------------------------------------------
+
+
+def _enter(token: str):
+    """next_url: a single-use link into the hosted checkout.
+
+    Its first use binds this browser to the payment. A used (or unknown) link
+    works only for the browser that used it; others get the session-expired
+    page, with a 403, as the real service answers.
+    """
+    try:
+        namespace_id, payment_id = access.redeem(_store(), token)
+    except DomainError:
+        owner = access.owner(_store(), token)
+        resumed = checkout.resume(*owner) if owner else None
+        return resumed or checkout.session_expired()
+    with _store().read() as db:
+        namespace = namespaces.get(db, namespace_id)
+    return checkout.start(namespace, payments.get_payment(_store(), namespace_id, payment_id))
+
+
+@bp.get("/secure/<token>")
+def secure_get(token: str):
+    return _enter(token)
+
+
+@bp.post("/secure")
+def secure_post():
+    return _enter(request.form.get("chargeTokenId", ""))

@@ -31,6 +31,7 @@ from ...domain.payments import NewPayment
 from ...domain.payments import PaymentFilter
 from ...domain.refunds import NewRefund
 from ...domain.refunds import RefundFilter
+from checkout import routes as checkout
 from . import errors
 from . import requests as wire
 from . import serialize
@@ -349,33 +350,22 @@ def _payment_of_attempt(merchant_id: str, attempt_id: str):
 
 @bp.get("/payments/redirect/<payment_id>/<merchant_id>/<attempt_id>")
 def start_redirect(payment_id: str, merchant_id: str, attempt_id: str):
+    """redirect_to_url: the customer's way to the 3DS challenge, on the hosted checkout."""
     namespace, payment = _payment_of_attempt(merchant_id, attempt_id)
     if payment.id != payment_id:
         raise errors.HyperswitchError(404, "HE_02", "Payment does not exist in our records")
-    return redirect(f"{_base_url()}/dummy-connector/authorize/{merchant_id}/{attempt_id}", code=302)
+    return checkout.resume(namespace.id, payment.id) or checkout.start(namespace, payment)
 
 
-@bp.get("/dummy-connector/authorize/<merchant_id>/<attempt_id>")
-def challenge_page(merchant_id: str, attempt_id: str):
-    namespace, payment = _payment_of_attempt(merchant_id, attempt_id)
-    pending = payment.status == payments.CUSTOMER_ACTION
-    return render_template(
-        "hyperswitch/authorize.html",
-        payment=payment,
-        pending=pending,
-        status=serialize.intent_status(payment),
-        action=f"{_base_url()}/dummy-connector/complete/{merchant_id}/{attempt_id}",
-    )
-
-
-@bp.post("/dummy-connector/complete/<merchant_id>/<attempt_id>")
-def complete_challenge(merchant_id: str, attempt_id: str):
-    namespace, payment = _payment_of_attempt(merchant_id, attempt_id)
-    completed = request.form.get("confirm", request.args.get("confirm", "true")) == "true"
-    payment = payments.complete_customer_action(_store(), namespace.id, payment.id, attempt_id, completed)
-    return redirect(
-        f"{_base_url()}/payments/{payment.id}/{merchant_id}/redirect/response/{serialize.CONNECTOR}", code=302
-    )
+@bp.get("/payment_link/<merchant_id>/<payment_id>")
+@bp.get("/payment_link/s/<merchant_id>/<payment_id>")
+def payment_link(merchant_id: str, payment_id: str):
+    """A payment link (``payment_link: true``): the hosted checkout for the payment."""
+    namespace = _namespace_by_merchant(merchant_id)
+    payment = payments.get_payment(_store(), namespace.id, payment_id)
+    if not payment.attributes.get("payment_link"):
+        raise errors.HyperswitchError(404, "HE_02", "Payment Link does not exist in our records")
+    return checkout.resume(namespace.id, payment.id) or checkout.start(namespace, payment)
 
 
 @bp.get("/payments/<payment_id>/<merchant_id>/redirect/response/<connector>")

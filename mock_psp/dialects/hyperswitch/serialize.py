@@ -6,6 +6,7 @@ and `captures` are left out, as the real serializer skips them when absent).
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from ...clock import iso_ms
@@ -224,6 +225,7 @@ def payment_response(payment: Payment, namespace: Namespace, refunds: list[Refun
         merchant_order_reference_id=payment.reference,
         order_tax_amount=attrs.get("order_tax_amount"),
         card_discovery="manual" if payment.payment_method == "card" else None,
+        payment_link=_payment_link(payment, namespace, base_url),
         force_3ds_challenge=attrs.get("force_3ds_challenge", False),
         force_3ds_challenge_trigger=False if routed else None,
         is_iframe_redirection_enabled=attrs.get("is_iframe_redirection_enabled"),
@@ -235,6 +237,19 @@ def payment_response(payment: Payment, namespace: Namespace, refunds: list[Refun
         installment_data=attrs.get("installment_data"),
     )
     return body
+
+
+def payment_link_id(payment: Payment) -> str:
+    return "plink_" + hashlib.blake2b(payment.id.encode(), digest_size=10).hexdigest()
+
+
+def _payment_link(payment: Payment, namespace: Namespace, base_url: str) -> dict | None:
+    """``payment_link: true`` at create: the hosted checkout's link, in the real link's form."""
+    if not payment.attributes.get("payment_link"):
+        return None
+    path = f"payment_link/{namespace.hyperswitch.merchant_id}/{payment.id}"
+    return {"link": f"{base_url}/{path}?locale=en", "secure_link": f"{base_url}/payment_link/s/"
+            f"{namespace.hyperswitch.merchant_id}/{payment.id}", "payment_link_id": payment_link_id(payment)}
 
 
 def _customer(customer: dict | None) -> dict | None:
