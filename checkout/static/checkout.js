@@ -75,11 +75,14 @@
       var raw = digits(number.value);
       number.value = groupDigits(raw.substr(0, 19));
       if (brand) { brand.textContent = brandOf(raw); }
+      // Clear a shown error as soon as the number is right, while typing: clearing it on
+      // blur would shift the Pay button away from under the pointer mid-click.
+      if (number.getAttribute("aria-invalid") === "true" && luhn(raw)) { showError("card_number", false); }
     };
     number.addEventListener("input", refresh);
     number.addEventListener("blur", function () {
       var raw = digits(number.value);
-      if (raw) { showError("card_number", !luhn(raw)); }
+      if (raw && !luhn(raw)) { showError("card_number", true); }
     });
     refresh();
   }

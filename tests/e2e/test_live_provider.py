@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from pathlib import Path
 from urllib.parse import parse_qsl
+from urllib.parse import urljoin
 from urllib.parse import urlsplit
 
 import pytest
@@ -90,10 +91,11 @@ def test_3ds_round_trip_over_real_http(live_hs):
     session = requests.Session()
     page = session.get(created["next_action"]["redirect_to_url"], timeout=10)
     assert page.status_code == 200 and 'data-test-id="3ds-complete"' in page.text
-    action = re.search(r'action="([^"]+)"', page.text).group(1)
+    action = urljoin(page.url, re.search(r'action="([^"]+)"', page.text).group(1))
     response = session.post(action, data={"confirm": "true"}, allow_redirects=False, timeout=10)
-    while response.status_code == 302 and not response.headers["Location"].startswith("http://127.0.0.1:9/"):
-        response = session.get(response.headers["Location"], allow_redirects=False, timeout=10)
+    while response.status_code in (302, 303) and not response.headers["Location"].startswith("http://127.0.0.1:9/"):
+        response = session.get(urljoin(response.url, response.headers["Location"]), allow_redirects=False,
+                               timeout=10)
     params = dict(parse_qsl(urlsplit(response.headers["Location"]).query))
     assert params["status"] == "succeeded" and params["cart"] == "5"
     assert live_hs.retrieve(created["payment_id"]).json["status"] == "succeeded"
