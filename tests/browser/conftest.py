@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from playwright.sync_api import sync_playwright
 from flask import request
 
 from mock_psp.app import create_app
@@ -37,8 +38,7 @@ def chromium_executable() -> str | None:
 
 @pytest.fixture(scope="session")
 def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         executable = chromium_executable()
         options = {"args": CHROMIUM_FLAGS}
         if executable:

@@ -253,6 +253,30 @@ def test_govuk_modal_with_next_url(page, account, merchant_site):
     assert result["paymentId"] == payment["payment_id"] and result["status"] == "success"
 
 
+def test_govuk_modal_decline_calls_on_failure(page, account, merchant_site):
+    payment = account.gov_payment(f"{merchant_site.url}/return")
+    frame = open_modal(page, merchant_site, nextUrl=payment["_links"]["next_url"]["href"])
+    pay_with_card(frame, "4000000000000002")  # declined at authorisation: no confirm page
+    result = wait_for_event(page, "failure")
+    assert result["paymentId"] == payment["payment_id"] and result["status"] == "failed"
+    assert account.gov_state(payment["payment_id"])["code"] == "P0010"
+
+
+@pytest.mark.parametrize("outcome, choice, event, status", [("3ds", "3ds-complete", "success", "success"),
+                                                            ("3ds_failed", "3ds-fail", "failure", "failed")])
+def test_govuk_modal_3ds_from_a_scripted_outcome(page, account, merchant_site, outcome, choice, event, status):
+    requests.post(f"{account.url}/_mock/outcomes", json={"next": [outcome]}, headers=account.control,
+                  timeout=10).raise_for_status()
+    payment = account.gov_payment(f"{merchant_site.url}/return")
+    frame = open_modal(page, merchant_site, nextUrl=payment["_links"]["next_url"]["href"])
+    pay_with_card(frame, "4444333322221111")
+    frame.locator(f'[data-test-id="{choice}"]').click()  # the challenge comes before GOV.UK's confirm page
+    if event == "success":
+        frame.locator("[data-test-id=confirm-button]").click()
+    assert wait_for_event(page, event)["status"] == status
+    assert account.gov_state(payment["payment_id"])["status"] == status
+
+
 def test_close_button_and_escape_close_the_modal(page, account, merchant_site):
     payment = account.hs_payment()
     frame = open_modal(page, merchant_site, **hs_modal_options(account, payment))

@@ -326,7 +326,7 @@ def update_refund(refund_id: str):
 # -- the 3DS redirect flow ------------------------------------------------------------
 #
 # redirect_to_url -> /payments/redirect/{payment}/{merchant}/{attempt} (as the real router)
-#   -> the dummy connector's challenge page (Complete / Reject)
+#   -> the hosted checkout's challenge page, /checkout/{visit}/3ds (Complete / Fail)
 #   -> /payments/{payment}/{merchant}/redirect/response/{connector}
 #   -> the merchant's return_url with status, ids and an HMAC-SHA512 signature.
 
