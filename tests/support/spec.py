@@ -1,6 +1,7 @@
 """Validate Hyperswitch responses against the provider's own OpenAPI document.
 
-The document is read from ``../shared/specs`` (or ``$MOCK_PSP_SPECS_DIR``) and
+The document is read from ``$MOCK_PSP_SPECS_DIR`` or the nearest ``shared/specs`` beside an
+ancestor of the checkout (``../shared/specs`` here) and
 never copied into the project. Where the published spec disagrees with what the
 real server sends, the difference is listed once in ``KNOWN_SPEC_DIFFERENCES``
 and handled in ``_apply_known_differences``; nothing else is let through.
@@ -19,7 +20,21 @@ from pathlib import Path
 from openapi_schema_validator import OAS30Validator
 
 ROOT = Path(__file__).resolve().parents[2]
-SPECS_DIR = Path(os.environ.get("MOCK_PSP_SPECS_DIR", ROOT.parent / "shared" / "specs"))
+
+
+def _find_specs_dir() -> Path:
+    """$MOCK_PSP_SPECS_DIR, else the nearest ``shared/specs`` beside the checkout or above it."""
+    explicit = os.environ.get("MOCK_PSP_SPECS_DIR")
+    if explicit:
+        return Path(explicit)
+    for folder in ROOT.parents:
+        candidate = folder / "shared" / "specs"
+        if candidate.is_dir():
+            return candidate
+    return ROOT.parent / "shared" / "specs"
+
+
+SPECS_DIR = _find_specs_dir()
 HYPERSWITCH_SPEC = SPECS_DIR / "hyperswitch_openapi_v1.json"
 PREFIX = "/hyperswitch"
 
