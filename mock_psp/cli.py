@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from test_merchant.cli import merchant as merchant_command
+
 from . import __version__
 from .config import DEFAULT_PORT
 from .config import Settings
@@ -84,6 +86,9 @@ def serve(host, port, db, config_file, seed, clock, public_url) -> None:
     sys.stdout.flush()
     run_until_signalled([server], on_stop=provider.close)
     click.echo("mock-psp stopped.")
+
+
+cli.add_command(merchant_command, name="merchant")
 
 
 def main() -> None:

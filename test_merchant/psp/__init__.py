@@ -1,0 +1,16 @@
+"""The merchant's clients for each provider's public API: one module per dialect, one shape."""
+
+from __future__ import annotations
+
+from .base import Event
+from .base import PaymentTruth
+from .base import ProviderError
+from .base import RefundTruth
+from .govuk import GovukClient
+from .hyperswitch import HyperswitchClient
+
+CLIENTS = {"hyperswitch": HyperswitchClient, "govuk": GovukClient}
+DIALECTS = tuple(CLIENTS)
+
+__all__ = ["CLIENTS", "DIALECTS", "Event", "GovukClient", "HyperswitchClient", "PaymentTruth", "ProviderError",
+           "RefundTruth"]

@@ -1,0 +1,78 @@
+"""Run a merchant: build the app, bind a port, connect it to the provider.
+
+``start(...)`` returns a running merchant on a background thread (for tests and
+for ``mock-psp up``); ``mock-psp merchant`` runs one in the foreground.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import threading
+
+from cheroot import wsgi
+
+from .app import create_app
+from .provision import provision
+from .service import Merchant
+
+
+class ServerThread:
+    """cheroot on a daemon thread; port 0 picks a free port, known as soon as it binds."""
+
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, threads: int = 16):
+        self._server = wsgi.Server((host, port), app, numthreads=threads, server_name="mock-psp-merchant",
+                                   timeout=30, shutdown_timeout=2, request_queue_size=1024)
+        self._server.prepare()
+        self.host = host
+        self.port = self._server.bind_addr[1]
+        self._thread = threading.Thread(target=self._server.serve, name=f"merchant:{self.port}", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> "ServerThread":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+        self._thread.join(5)
+
+
+@dataclass
+class RunningMerchant:
+    app: object
+    server: ServerThread
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def merchant(self) -> Merchant:
+        return self.app.extensions["test_merchant"]
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.merchant.store.close()
+
+
+def start(psp_url: str, dialect: str, *, host: str = "127.0.0.1", port: int = 0, db: str = ":memory:",
+          namespace: str | None = None, scheme: str | None = None, reconcile_after: float | None = None,
+          public_url: str | None = None) -> RunningMerchant:
+    """Start a merchant on a background thread and connect it to the provider at ``psp_url``."""
+    config = {"dialect": dialect, "psp_url": psp_url, "db": db, "scheme": scheme}
+    if reconcile_after is not None:
+        config["reconcile_after"] = reconcile_after
+    app = create_app(config)
+    server = ServerThread(app, host, port)
+    try:
+        provision(app.extensions["test_merchant"], public_url or server.url, namespace, scheme)
+    except Exception:
+        server._server.stop()  # bound but not serving: release the port
+        app.extensions["test_merchant"].store.close()
+        raise
+    server.start()
+    return RunningMerchant(app, server)
