@@ -1,8 +1,11 @@
-"""Single-use access tokens: how a customer's browser gets into a payment's pages.
+"""Single-use access tokens: how a customer's browser gets into a payment's pages,
+or how a merchant's card entry reaches its payment (GOV.UK Pay's MOTO
+``one_time_token``).
 
-A token is minted for each link handed out (GOV.UK Pay mints a fresh ``next_url``
-on every read of an unfinished payment) and is good for one use. Tokens are
-derived from the namespace seed, so a seeded run repeats its links.
+A token is minted for each link handed out (GOV.UK Pay mints a fresh ``next_url``,
+or ``auth_url_post`` token, on every read of an unfinished payment) and is good
+for one use. Tokens are derived from the namespace seed, so a seeded run repeats
+its links.
 """
 
 from __future__ import annotations
@@ -39,6 +42,23 @@ def redeem(store: Store, token: str) -> tuple[str, str]:
         namespace = namespaces.get(db, row["namespace_id"])
         db.execute("UPDATE access_tokens SET used_at = ? WHERE token = ?", [namespace.now_ms(), token])
         return row["namespace_id"], row["payment_id"]
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    token: str
+    namespace_id: str
+    payment_id: str
+    used: bool
+
+
+def find(store: Store, token: str) -> AccessToken | None:
+    """A token as issued, used or not, without using it; None if unknown."""
+    with store.read() as db:
+        row = db.execute("SELECT * FROM access_tokens WHERE token = ?", [token]).fetchone()
+    if row is None:
+        return None
+    return AccessToken(row["token"], row["namespace_id"], row["payment_id"], row["used_at"] is not None)
 
 
 def owner(store: Store, token: str) -> tuple[str, str] | None:

@@ -26,6 +26,7 @@ from ..store import Store
 from . import namespace_config
 from . import namespaces
 from . import outcomes
+from .cards import luhn_valid
 from .cards import masked_card
 from .errors import AMOUNT_INVALID
 from .errors import AMOUNT_TOO_LARGE
@@ -89,6 +90,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "submit_payment_page": frozenset({CUSTOMER_ACTION}),
     "customer_confirm": frozenset({AUTHORIZED}),
     "customer_cancel": frozenset({CREATED, CUSTOMER_ACTION, AUTHORIZED}),
+    # The merchant sends the card itself, no customer present (GOV.UK Pay's MOTO API).
+    "authorise_by_api": frozenset({CREATED}),
 }
 
 # What a payment in CUSTOMER_ACTION, or AUTHORIZED, waits for the customer to do.
@@ -538,7 +541,13 @@ def confirm_payment(store: Store, namespace_id: str, payment_id: str, changes: P
     return payment
 
 
-def _confirm(work: Work, payment: Payment, changes: PaymentChanges, action: str = "confirm") -> None:
+def _confirm(work: Work, payment: Payment, changes: PaymentChanges, action: str = "confirm",
+             challenge: bool = True) -> None:
+    """Authorise with the payment method: the outcome is decided here, once.
+
+    ``challenge=False`` when no customer is there to pass 3DS: the decided result
+    then applies at once (a scripted ``3ds`` succeeds, ``3ds_failed`` fails).
+    """
     allowed = ACTIONS[action] | ({FAILED} if action == "confirm" and work.config["manual_retry"] else set())
     _guard(payment, action, frozenset(allowed))
     _apply_changes(payment, changes)
@@ -550,6 +559,8 @@ def _confirm(work: Work, payment: Payment, changes: PaymentChanges, action: str 
     payment.connector_transaction_id = _uuid(work.draws.token(32, "0123456789abcdef"))
     payment.failure_reason = None
     outcome = _decide(work, payment)
+    if outcome.challenge and not challenge:
+        outcome = replace(outcome, challenge=False)
     if outcome.challenge:
         payment.customer_action = THREE_DS
         payment.pending = {"operation": "authorize", "outcome": replace(outcome, challenge=False).to_json()}
@@ -605,6 +616,8 @@ def _finish_authorization(work: Work, payment: Payment, outcome: Outcome, reason
         _transition(work, payment, AUTHORIZED, f"{reason}: authorized, awaiting the customer's confirmation")
     elif payment.capture_method == MANUAL:
         _transition(work, payment, AUTHORIZED, f"{reason}: authorized")
+        if payment.capture_window_seconds:
+            work.schedule("payment.capture_window", payment.capture_window_seconds, {"payment_id": payment.id})
     else:
         _capture(work, payment, payment.amount, f"{reason}: authorized, automatic capture")
 
@@ -730,6 +743,31 @@ def customer_cancel(store: Store, namespace_id: str, payment_id: str) -> Payment
         payment.pending = None
         payment.failure_reason = outcomes.CANCELLED_BY_USER
         _transition(work, payment, FAILED, "customer cancelled on the payment page")
+        _save(work, payment)
+    return payment
+
+
+# -- the merchant's own card entry (no customer present) ---------------------------
+
+
+def authorise_by_api(store: Store, namespace_id: str, payment_id: str, changes: PaymentChanges) -> Payment:
+    """The merchant sends the card details itself (GOV.UK Pay's MOTO API): authorise now.
+
+    Nobody is there to pass 3DS or to confirm, so the decided outcome applies at
+    once, and an authorised payment is captured, or held for the merchant's
+    capture when its capture method is manual. A card number that fails its
+    check digit is rejected without an authorisation (no outcome is used up).
+    """
+    with unit_of_work(store, namespace_id) as work:
+        payment = load(work.db, namespace_id, payment_id)
+        _guard(payment, "authorise_by_api")
+        payment.confirmation_required = False  # nobody is there to confirm
+        card = changes.payment_method.card if changes.payment_method else None
+        if card is not None and not luhn_valid(card.number):
+            rejected = Outcome(outcomes.FAIL, outcomes.INVALID_CARD_NUMBER, source="card_number")
+            _finish_authorization(work, payment, rejected, "card number rejected")
+        else:
+            _confirm(work, payment, changes, action="authorise_by_api", challenge=False)
         _save(work, payment)
     return payment
 

@@ -28,6 +28,10 @@ GOOD_CARD = {
 }
 
 
+# What a GOV.UK Pay service sends to POST /v1/auth for a moto_api payment (with the token).
+MOTO_CARD = {"card_number": "4444333322221111", "cvc": "123", "expiry_date": "12/35", "cardholder_name": "Ms Phone"}
+
+
 def card(number: str = "4242424242424242", **overrides) -> dict:
     return {"payment_method": "card", "payment_method_data": {"card": {**GOOD_CARD, "card_number": number, **overrides}}}
 
@@ -206,6 +210,17 @@ class Govuk:
 
     def get(self, payment_id: str) -> Reply:
         return self.api.get(f"/govuk/v1/payments/{payment_id}")
+
+    def create_moto(self, **fields) -> Reply:
+        """A moto_api payment: no return_url, paid with authorise()."""
+        body = {"amount": 1450, "reference": "REF-1", "description": "Passport fee",
+                "authorisation_mode": "moto_api", **fields}
+        return self.api.post("/govuk/v1/payments", body)
+
+    def authorise(self, one_time_token: str | None, **card) -> Reply:
+        """POST /v1/auth with MOTO_CARD, overridden by ``card`` (a None value leaves the field out)."""
+        body = {k: v for k, v in {"one_time_token": one_time_token, **MOTO_CARD, **card}.items() if v is not None}
+        return self.api.post("/govuk/v1/auth", body)
 
     def configure(self, **settings) -> dict:
         reply = self.control.put("/_mock/config", settings)

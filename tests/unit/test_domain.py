@@ -384,6 +384,39 @@ def test_access_tokens_work_once(store, ns):
     assert access.owner(store, token) == (ns.id, payment.id)
 
 
+def test_api_authorisation_skips_3ds_and_confirmation(store, ns):
+    with store.write() as db:
+        namespaces.push_outcomes(db, ns, ["3ds"])
+    payment = page_payment(store, ns)  # even one made for the pages: nobody is there to confirm
+    authorised = payments.authorise_by_api(store, ns.id, payment.id, PaymentChanges(payment_method=a_card()))
+    assert (authorised.status, authorised.customer_action) == (payments.CAPTURED, None)
+    with pytest.raises(DomainError) as caught:
+        payments.authorise_by_api(store, ns.id, payment.id, PaymentChanges(payment_method=a_card()))
+    assert caught.value.code == errors.INVALID_STATE
+
+
+def test_api_authorisation_with_manual_capture_holds_for_its_window(store, virtual_ns):
+    scheduler = Scheduler(store, HANDLERS)
+    payment = payments.create_payment(store, virtual_ns.id, NewPayment(
+        amount=500, currency="GBP", dialect="govuk", capture_method="manual", capture_window_seconds=60))
+    held = payments.authorise_by_api(store, virtual_ns.id, payment.id, PaymentChanges(payment_method=a_card()))
+    assert (held.status, held.customer_action) == (payments.AUTHORIZED, None)
+    scheduler.advance(virtual_ns.id, 60)
+    assert payments.get_payment(store, virtual_ns.id, payment.id).status == payments.EXPIRED
+
+
+def test_api_authorisation_rejects_a_bad_check_digit_without_using_an_outcome(store, ns):
+    with store.write() as db:
+        namespaces.push_outcomes(db, ns, ["succeeded"])
+    payment = payments.create_payment(store, ns.id, NewPayment(amount=500, currency="GBP", dialect="govuk"))
+    rejected = payments.authorise_by_api(store, ns.id, payment.id, PaymentChanges(
+        payment_method=a_card("4242424242424241")))
+    assert (rejected.status, rejected.failure_reason) == (payments.FAILED, outcomes.INVALID_CARD_NUMBER)
+    assert rejected.payment_method_data is None
+    with store.read() as db:
+        assert namespaces.scripted_outcomes(db, ns.id) == ["succeeded"]
+
+
 def test_every_domain_error_code_is_mapped_by_every_dialect():
     from mock_psp.dialects.govuk import errors as govuk_errors
     from mock_psp.dialects.hyperswitch import errors as hyperswitch_errors

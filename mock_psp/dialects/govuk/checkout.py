@@ -36,10 +36,14 @@ class GovukCheckout:
         return Summary("GOV.UK Pay", payment.description, payment.reference)
 
     def awaiting_entry(self, payment: Payment) -> bool:
+        if serialize.is_moto_api(payment):
+            return False  # its service sends the card through POST /v1/auth
         return payment.status == payments.CUSTOMER_ACTION and payment.customer_action == payments.PAYMENT_PAGE
 
     def begin(self, store, payment: Payment) -> Payment:
-        """Opening the page starts the payment (created -> started)."""
+        """Opening the page starts the payment (created -> started); never a moto_api one."""
+        if serialize.is_moto_api(payment):
+            return payment
         try:
             return payments.open_payment_page(store, payment.namespace_id, payment.id)
         except DomainError:

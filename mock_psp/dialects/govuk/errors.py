@@ -47,6 +47,32 @@ def unexpected(field: str) -> GovukError:
     return GovukError(400, "P0104", f"Unexpected attribute: {field}", field)
 
 
+# POST /v1/auth (MOTO). pay-publicapi's Bean Validation answers 422 with the field;
+# the rest relays pay-connector's message (AuthorisationRequestExceptionMapper).
+def authorisation_missing(field: str) -> GovukError:
+    return GovukError(422, "P0101", f"Missing mandatory attribute: {field}", field)
+
+
+def authorisation_invalid(description: str) -> GovukError:
+    return GovukError(422, "P0102", description)
+
+
+def one_time_token_invalid(description: str = "The one_time_token is not valid") -> GovukError:
+    return GovukError(400, "P1211", description)
+
+
+def one_time_token_used() -> GovukError:
+    return GovukError(400, "P1212", "The one_time_token has already been used")
+
+
+def authorisation_rejected(description: str = "The payment was rejected") -> GovukError:
+    return GovukError(402, "P0010", description)
+
+
+def authorisation_error() -> GovukError:
+    return GovukError(500, "P0050", "There was an error authorising the payment")
+
+
 def bad_json() -> GovukError:
     return GovukError(400, "P0197", "Unable to parse JSON")
 

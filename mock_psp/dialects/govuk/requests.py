@@ -1,7 +1,12 @@
 """Reading GOV.UK Pay request bodies: the public API's validation rules and messages.
 
-Wrong JSON types are 400 P0102, values out of range 422 P0102, missing
-mandatory attributes 400 P0101, unknown attributes 400 P0104, bad JSON 400 P0197.
+Creating a payment: wrong JSON types are 400 P0102, values out of range 422
+P0102, missing mandatory attributes 400 P0101, unexpected attributes 400 P0104,
+bad JSON 400 P0197.
+
+Authorising a MOTO payment (``POST /v1/auth``) follows other rules, because
+pay-publicapi reads that body with Bean Validation and pay-connector checks it
+again: everything is 422, P0101 for a missing field and P0102 for a bad one.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from ...clock import to_datetime
 from . import errors
 
 MAX_AMOUNT = 10_000_000
@@ -165,32 +171,61 @@ def _language(data: dict) -> str:
     return value
 
 
+def _authorisation_mode(data: dict) -> str:
+    if "authorisation_mode" not in data:
+        return "web"
+    mode = data["authorisation_mode"]
+    rule = "Must be one of web, moto_api, agreement"
+    if not isinstance(mode, str):
+        raise errors.wrong_type("authorisation_mode", rule)
+    if mode not in AUTHORISATION_MODES:
+        raise errors.out_of_range("authorisation_mode", rule)
+    if mode == "agreement":
+        raise errors.out_of_range("authorisation_mode", "agreement payments are not available in mock-psp; "
+                                                        "use web or moto_api")
+    return mode
+
+
+def _moto_api_return_url(data: dict) -> str | None:
+    """Only its type is checked here (pay-publicapi's parser); its presence is refused later."""
+    url = data.get("return_url")
+    if url is not None and not isinstance(url, str):
+        raise errors.wrong_type("return_url", "Must be a valid URL format")
+    return url
+
+
 def create_payment(data: dict) -> dict:
     """Validate CreateCardPaymentRequest; return the checked values.
 
+    ``return_url`` is mandatory for ``web`` payments and refused for ``moto_api``
+    ones, which are paid through ``POST /v1/auth`` (and are always ``moto``).
     Attributes the API does not know are ignored, as the real parser reads only
     the fields it knows.
     """
-    mode = data.get("authorisation_mode", "web")
-    if mode not in AUTHORISATION_MODES:
-        raise errors.out_of_range("authorisation_mode", "Must be one of web, moto_api, agreement")
-    if mode != "web":
-        raise errors.out_of_range("authorisation_mode", f"{mode} payments are not available in mock-psp; use web")
+    mode = _authorisation_mode(data)
     if "agreement_id" in data:
         raise errors.unexpected("agreement_id")
-    return {
+    fields = {
         "amount": amount(data),
         "reference": _text(data, "reference"),
         "description": _text(data, "description"),
-        "return_url": _return_url(data),
+        "return_url": _moto_api_return_url(data) if mode == "moto_api" else _return_url(data),
         "delayed_capture": _boolean(data, "delayed_capture"),
         "moto": _boolean(data, "moto"),
         "email": _string(data, "email", 254, type_message="Field must be a string"),
         "metadata": _metadata(data),
         "prefilled_cardholder_details": _cardholder_details(data),
         "language": _language(data),
-        "authorisation_mode": "web",
+        "authorisation_mode": mode,
     }
+    if mode == "moto_api":
+        if fields["return_url"] is not None:
+            # No user journey, so no return_url: pay-connector refuses one (UNEXPECTED_ATTRIBUTE)
+            # once pay-publicapi has parsed the body, and pay-publicapi relays its message without field.
+            raise errors.GovukError(400, "P0104", "Unexpected attribute: return_url")
+        # pay-connector: withMoto(authorisationMode == MOTO_API || chargeRequest.isMoto())
+        fields["moto"] = True
+    return fields
 
 
 def fingerprint(data: dict) -> str:
@@ -218,3 +253,98 @@ def create_refund(data: dict) -> tuple[int, int | None]:
         raise errors.GovukError(422, "P0602", "Invalid attribute value: refund_amount_available. "
                                               "Must be a valid numeric format", "refund_amount_available")
     return value, available
+
+
+# -- POST /v1/auth: a MOTO payment's card details ------------------------------------
+
+AUTHORISATION_FIELDS = ("one_time_token", "card_number", "cvc", "expiry_date", "cardholder_name")
+CARD_NUMBER = re.compile(r"[0-9]{12,19}")
+CVC = re.compile(r"[0-9]{3,4}")
+EXPIRY_DATE = re.compile(r"(0[1-9]|1[0-2])/([0-9]{2})")
+# pay-connector accepts a card up to 12 hours after its month ended in UTC, so a
+# card is not refused while it is still valid somewhere behind UTC.
+EXPIRY_LEEWAY_MS = 12 * 3600 * 1000
+
+
+def _as_text(data: dict) -> dict[str, str | None]:
+    """The fields as pay-publicapi's Jackson binding reads them into Java strings.
+
+    A number or boolean is taken as its text (Jackson coerces scalars to String);
+    an object or array is refused, at the first such field in the body.
+    """
+    for field, value in data.items():
+        if field in AUTHORISATION_FIELDS and isinstance(value, (dict, list)):
+            raise errors.out_of_range(field, "Must be a valid String format")
+    texts: dict[str, str | None] = {}
+    for field in AUTHORISATION_FIELDS:
+        value = data.get(field)
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, (int, float)):
+            value = json.dumps(value)
+        texts[field] = value
+    return texts
+
+
+def _check_declared_rules(texts: dict[str, str | None]) -> None:
+    """pay-publicapi's AuthorisationRequest constraints (@NotBlank, @NotNull, @Size).
+
+    The real service reports one violation, whichever its validator meets first;
+    here it is the first in field order.
+    """
+    sizes = {
+        "card_number": (12, 19, "Must be between 12 and 19 characters long"),
+        "cvc": (3, 4, "Must be between 3 and 4 characters long"),
+        "expiry_date": (5, 5, "Must be a valid date with the format MM/YY"),
+        "cardholder_name": (0, 255, "Must be less than or equal to 255 characters long"),
+    }
+    for field in AUTHORISATION_FIELDS:
+        value = texts[field]
+        blank_is_missing = field in ("one_time_token", "cardholder_name")  # @NotBlank; the others @NotNull
+        if value is None or (blank_is_missing and not value.strip()):
+            raise errors.authorisation_missing(field)
+        if field in sizes:
+            least, most, rule = sizes[field]
+            if not least <= len(value) <= most:
+                raise errors.out_of_range(field, rule)
+
+
+def _check_card_rules(texts: dict[str, str], now_ms: int) -> tuple[str, str]:
+    """pay-connector's AuthoriseRequest.validate(); its messages reach the service without ``field``.
+
+    Returns the expiry month and four-digit year.
+    """
+    if not CARD_NUMBER.fullmatch(texts["card_number"]):
+        raise errors.authorisation_invalid("Invalid attribute value: card_number. Must be a valid card number")
+    if not CVC.fullmatch(texts["cvc"]):
+        raise errors.authorisation_invalid("Invalid attribute value: cvc. Must contain numbers only")
+    expiry = EXPIRY_DATE.fullmatch(texts["expiry_date"])
+    if expiry is None:
+        raise errors.authorisation_invalid(
+            "Invalid attribute value: expiry_date. Must be a valid date with the format MM/YY")
+    month, year = expiry.group(1), "20" + expiry.group(2)
+    earliest = to_datetime(now_ms - EXPIRY_LEEWAY_MS)
+    if (int(year), int(month)) < (earliest.year, earliest.month):
+        raise errors.authorisation_invalid(
+            "Invalid attribute value: expiry_date. Must be a valid date in the future")
+    return month, year
+
+
+def authorisation(data: dict, now_ms: int) -> dict:
+    """Validate an AuthorisationRequest; return the card as the domain takes it.
+
+    Checked in the real order: field types, pay-publicapi's declared constraints
+    (422 P0101 or P0102, with ``field``), then pay-connector's card rules (422
+    P0102, without ``field``). Attributes the API does not know are ignored.
+    """
+    texts = _as_text(data)
+    _check_declared_rules(texts)
+    exp_month, exp_year = _check_card_rules(texts, now_ms)
+    return {
+        "one_time_token": texts["one_time_token"],
+        "card_number": texts["card_number"],
+        "cvc": texts["cvc"],
+        "exp_month": exp_month,
+        "exp_year": exp_year,
+        "cardholder_name": texts["cardholder_name"],
+    }

@@ -1,4 +1,5 @@
-"""GOV.UK Pay's public API under /govuk: payments, refunds, events and searches.
+"""GOV.UK Pay's public API under /govuk: payments, refunds, events, searches and
+MOTO authorisation (``POST /v1/auth``).
 
 Authentication comes first (``Authorization: Bearer``; a bad key is a bare
 401), then the namespace's rate limit, then the body. Domain errors become
@@ -23,12 +24,19 @@ from ...clock import iso_ms
 from ...clock import parse_iso
 from ...domain import access
 from ...domain import namespaces
+from ...domain import outcomes
 from ...domain import payments
 from ...domain import refunds
+from ...domain.cards import card_network
+from ...domain.errors import INVALID_STATE
 from ...domain.errors import DomainError
 from ...domain.namespaces import Namespace
+from ...domain.payments import CardInput
 from ...domain.payments import NewPayment
+from ...domain.payments import Payment
+from ...domain.payments import PaymentChanges
 from ...domain.payments import PaymentFilter
+from ...domain.payments import PaymentMethodInput
 from ...domain.payments import StatusMatch
 from ...domain.refunds import NewRefund
 from ...domain.refunds import RefundFilter
@@ -161,7 +169,8 @@ def create_payment():
             "prefilled_cardholder_name": prefilled.get("cardholder_name"),
             "billing_address": prefilled.get("billing_address"),
         }.items() if v is not None},
-        session_expiry_seconds=SESSION_SECONDS, confirmation_required=True,
+        # Only the payment pages have a confirm step; a moto_api payment is authorised by API.
+        session_expiry_seconds=SESSION_SECONDS, confirmation_required=fields["authorisation_mode"] == "web",
         capture_window_seconds=CAPTURE_WINDOW_SECONDS if fields["delayed_capture"] else None,
     )
     if key is None:
@@ -403,7 +412,81 @@ def search_refunds():
                     "_links": _page_links("/v1/refunds", args, page, last_page)})
 
 
+# -- MOTO: the service sends the card details itself --------------------------------------
+
+
+def _moto_payment(namespace: Namespace, token: str) -> Payment:
+    """The payment a one_time_token belongs to, checked as pay-connector's TokenService does.
+
+    Unknown, or another namespace's: P1211. Used: P1212. The token of a web
+    payment: P1211 "not a valid moto api token", and it stays unused. Otherwise
+    the token is used up here, before the card is looked at, as in the real service.
+    """
+    found = access.find(_store(), token)
+    if found is None or found.namespace_id != namespace.id:
+        raise errors.one_time_token_invalid()
+    if found.used:
+        raise errors.one_time_token_used()
+    try:
+        payment = payments.get_payment(_store(), namespace.id, found.payment_id)
+    except DomainError:
+        raise errors.one_time_token_invalid() from None
+    if payment.dialect != "govuk" or not serialize.is_moto_api(payment):
+        raise errors.one_time_token_invalid("The one_time_token is not a valid moto api token")
+    try:
+        access.redeem(_store(), token)
+    except DomainError:
+        raise errors.one_time_token_used() from None  # a concurrent request used it first
+    return payment
+
+
+def _authorisation_result(payment: Payment) -> Response:
+    """204 once authorised; otherwise pay-connector's outcome as pay-publicapi maps it."""
+    if payment.status == payments.FAILED:
+        if payment.failure_reason == outcomes.INVALID_CARD_NUMBER:
+            raise errors.authorisation_rejected("The card_number is not a valid card number")
+        if serialize.payment_state(payment) == serialize.ERROR:
+            raise errors.authorisation_error()
+        raise errors.authorisation_rejected()
+    if payment.status == payments.PROCESSING and (payment.pending or {}).get("operation") == "authorize":
+        # An authorisation still submitted is an error to the caller (AUTHORISATION_SUBMITTED);
+        # the payment finishes later on the namespace clock.
+        raise errors.authorisation_error()
+    return Response(status=204)
+
+
+@bp.post("/v1/auth")
+def authorise_payment():
+    """Authorise a moto_api payment with the card its service took by phone or post."""
+    namespace = _authenticate()
+    fields = wire.authorisation(wire.read_json(request.get_data(cache=True)), namespace.now_ms())
+    payment = _moto_payment(namespace, fields["one_time_token"])
+    number = fields["card_number"]
+    card = CardInput(number=number, exp_month=fields["exp_month"], exp_year=fields["exp_year"],
+                     holder_name=fields["cardholder_name"], cvc=fields["cvc"], network=card_network(number))
+    try:
+        payment = payments.authorise_by_api(_store(), namespace.id, payment.id, PaymentChanges(
+            payment_method=PaymentMethodInput("card", "credit", card)))
+    except DomainError as exc:
+        if exc.code != INVALID_STATE:
+            raise
+        # Finished (cancelled, expired) or already authorised through another of its tokens:
+        # pay-connector cannot lock the charge, and pay-publicapi answers with its default.
+        raise errors.unexpected_failure() from None
+    return _authorisation_result(payment)
+
+
 # -- the way into the payment pages ------------------------------------------------------
+
+
+def _is_moto_token(token: str) -> bool:
+    found = access.find(_store(), token)
+    if found is None:
+        return False
+    try:
+        return serialize.is_moto_api(payments.get_payment(_store(), found.namespace_id, found.payment_id))
+    except DomainError:
+        return False
 
 
 def _enter(token: str):
@@ -411,8 +494,11 @@ def _enter(token: str):
 
     Its first use binds this browser to the payment. A used (or unknown) link
     works only for the browser that used it; others get the session-expired
-    page, with a 403, as the real service answers.
+    page, with a 403, as the real service answers. A moto_api payment's
+    one_time_token never opens the pages (and is not used up trying).
     """
+    if _is_moto_token(token):
+        return checkout.session_expired()
     try:
         namespace_id, payment_id = access.redeem(_store(), token)
     except DomainError:

@@ -165,21 +165,31 @@ def link(href: str, method: str = "GET") -> dict:
     return {"href": href, "method": method}
 
 
+def is_moto_api(payment: Payment) -> bool:
+    """Paid by the service through POST /v1/auth, never through the payment pages."""
+    return payment.attributes.get("authorisation_mode") == "moto_api"
+
+
 def payment_links(payment: Payment, base: str, next_url_token: str | None = None) -> dict:
     """The links a payment shows in its state, as the real API shows them.
 
     ``next_url``/``next_url_post`` appear while the payment is created, started or
-    submitted, if the caller minted a token for them; ``cancel`` while it is
-    unfinished; ``capture`` only when it is capturable.
+    submitted, if the caller minted a token for them; a ``moto_api`` payment shows
+    ``auth_url_post`` (the token as ``one_time_token``) instead. ``cancel`` while
+    it is unfinished; ``capture`` only when it is capturable.
     """
     self_href = f"{base}/v1/payments/{payment.id}"
     status, finished, _, _ = payment_state(payment)
     links = {"self": link(self_href)}
     if next_url_token is not None and status in ("created", "started", "submitted"):
-        links["next_url"] = link(f"{base}/secure/{next_url_token}")
-        links["next_url_post"] = {"type": "application/x-www-form-urlencoded",
-                                  "params": {"chargeTokenId": next_url_token},
-                                  "href": f"{base}/secure", "method": "POST"}
+        if is_moto_api(payment):
+            links["auth_url_post"] = {"type": "application/json", "params": {"one_time_token": next_url_token},
+                                      "href": f"{base}/v1/auth", "method": "POST"}
+        else:
+            links["next_url"] = link(f"{base}/secure/{next_url_token}")
+            links["next_url_post"] = {"type": "application/x-www-form-urlencoded",
+                                      "params": {"chargeTokenId": next_url_token},
+                                      "href": f"{base}/secure", "method": "POST"}
     links["events"] = link(f"{self_href}/events")
     links["refunds"] = link(f"{self_href}/refunds")
     if not finished:
