@@ -108,3 +108,26 @@ def pytest_terminal_summary(terminalreporter):
         )
     else:
         terminalreporter.write_line(f"GOV.UK Pay conformance not checked: {govuk_spec.SKIP_REASON}")
+
+
+def _shop(live_provider, tmp_path, dialect: str, **options):
+    from test_merchant.run import start
+    from tests.support.merchant import Shop
+
+    running = start(live_provider.url, dialect, db=str(tmp_path / f"{dialect}-shop.db"), **options)
+    try:
+        yield Shop(running)
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def hs_shop(live_provider, tmp_path):
+    """A test merchant on Hyperswitch, in its own fresh namespace on the live provider."""
+    yield from _shop(live_provider, tmp_path, "hyperswitch")
+
+
+@pytest.fixture
+def gov_shop(live_provider, tmp_path):
+    """A test merchant on GOV.UK Pay, in its own fresh namespace on the live provider."""
+    yield from _shop(live_provider, tmp_path, "govuk")
