@@ -30,10 +30,10 @@ from .provision import saved_wiring
 from .psp import DIALECTS
 from .psp.base import ProviderError
 from .service import DEFAULT_RECONCILE_AFTER
-from .service import MAX_WEBHOOK_BYTES
 from .service import Merchant
 from .service import Wiring
 from .store import Store
+from .webhooks import MAX_WEBHOOK_BYTES
 
 PRODUCTS = {
     "hyperswitch": {"name": "Blue mug", "amount": 1999, "currency": "USD"},
@@ -175,7 +175,7 @@ def sync_order(order_id: str):
 
 @api.get("/webhook-log")
 def webhook_log():
-    return jsonify({"data": _merchant().webhook_log(request.args.get("result"))})
+    return jsonify({"data": _merchant().webhooks.log(request.args.get("result"))})
 
 
 @api.post("/reconcile")
@@ -202,7 +202,7 @@ def receive_webhook(dialect: str):
     # Read at most one byte over the cap: a huge body is refused before it is read or parsed.
     declared = request.content_length
     body = b"" if (declared or 0) > MAX_WEBHOOK_BYTES else request.stream.read(MAX_WEBHOOK_BYTES + 1)
-    status, answer = _merchant().receive_webhook(dialect, body, request.headers, request.remote_addr, declared)
+    status, answer = _merchant().webhooks.receive(dialect, body, request.headers, request.remote_addr, declared)
     return jsonify(answer), status
 
 

@@ -30,7 +30,7 @@ log = logging.getLogger("test_merchant.reconcile")
 def sweep(merchant, older_than: float) -> dict:
     now = merchant.now()
     cutoff = now - older_than
-    report = {"now": now, "older_than_seconds": older_than, "inbox_processed": merchant.process_inbox(),
+    report = {"now": now, "older_than_seconds": older_than, "inbox_processed": merchant.webhooks.process_inbox(),
               "checked": 0, "changed": 0, "errors": 0, "actions": []}
     with merchant.store.read() as db:
         stuck_orders = [dict(r) for r in db.execute(

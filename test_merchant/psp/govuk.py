@@ -113,7 +113,8 @@ class GovukClient:
             ours = PENDING
         failure = f"{state.get('code')} {state.get('message')}" if ours in (FAILED, CANCELLED) else None
         return PaymentTruth(payment_id=payment["payment_id"], state=ours, provider_status=status,
-                            amount=payment.get("amount", 0), paid_amount=payment.get("amount", 0) if ours == PAID else 0,
+                            amount=payment.get("amount", 0),
+                            paid_amount=payment.get("amount", 0) if ours == PAID else 0,
                             failure=failure)
 
     # -- refunds -------------------------------------------------------------------------------

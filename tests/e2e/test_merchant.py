@@ -137,7 +137,8 @@ def test_bad_json_and_unknown_paths_answer_json(hs_shop):
     assert reply.status_code == 400 and reply.json()["error"]["code"] == "bad_request"
     assert requests.get(f"{hs_shop.url}/_merchant/nothing", timeout=10).json()["error"]["code"] == "not_found"
     assert requests.get(f"{hs_shop.url}/_merchant/orders/ord-none", timeout=10).status_code == 404
-    assert requests.delete(f"{hs_shop.url}/_merchant/orders", timeout=10).json()["error"]["code"] == "method_not_allowed"
+    wrong_method = requests.delete(f"{hs_shop.url}/_merchant/orders", timeout=10)
+    assert wrong_method.json()["error"]["code"] == "method_not_allowed"
     assert requests.get(f"{hs_shop.url}/_merchant/orders?state=lost", timeout=10).json()["error"]["code"] == \
         "invalid_state"
 
@@ -241,7 +242,8 @@ def test_an_order_whose_payment_was_never_created_fails_on_reconciliation(hs_sho
         found, _ = o.create_order(db, dialect="hyperswitch", amount=100, currency="USD", description="x",
                                   idempotency_key=None, now=merchant.now())
     # The provider got the second one's create; the answer was lost.
-    hs_api(hs_shop, "POST", "/payments", {"payment_id": found["id"], "amount": 100, "currency": "USD"}).raise_for_status()
+    created = hs_api(hs_shop, "POST", "/payments", {"payment_id": found["id"], "amount": 100, "currency": "USD"})
+    created.raise_for_status()
     hs_shop.reconcile()
     assert hs_shop.order(lost["id"])["state"] == "failed"
     assert hs_shop.order(lost["id"])["failure"] == "the provider has no payment for this order"
