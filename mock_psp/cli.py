@@ -9,6 +9,7 @@ import click
 from test_merchant.cli import merchant as merchant_command
 
 from . import __version__
+from .config import DEFAULT_MERCHANT_PORT
 from .config import DEFAULT_PORT
 from .config import Settings
 
@@ -22,7 +23,8 @@ def cli() -> None:
 
     \b
     Example:
-        mock-psp serve            # the provider on http://127.0.0.1:8420
+        mock-psp up               # provider on :8420 and a test shop on :8421
+        mock-psp serve            # the provider alone on http://127.0.0.1:8420
         mock-psp serve --port 0   # any free port; the URL is printed
     """
 
@@ -86,6 +88,74 @@ def serve(host, port, db, config_file, seed, clock, public_url) -> None:
     sys.stdout.flush()
     run_until_signalled([server], on_stop=provider.close)
     click.echo("mock-psp stopped.")
+
+
+@cli.command()
+@click.option("--host", default=None, help="Interface to bind. [default: 127.0.0.1]")
+@click.option("--port", type=int, default=None, help=f"Provider port; 0 picks a free one. [default: {DEFAULT_PORT}]")
+@click.option("--merchant-port", type=int, default=DEFAULT_MERCHANT_PORT, show_default=True,
+              help="Test merchant port; 0 picks a free one.")
+@click.option("--dialect", type=click.Choice(["hyperswitch", "govuk"]), default="hyperswitch", show_default=True,
+              help="Which provider API the test merchant integrates with.")
+@click.option("--db", default=None, help="Provider SQLite file, or :memory:. [default: <data dir>/mock-psp.db]")
+@click.option("--merchant-db", default=None,
+              help="Test merchant SQLite file, or :memory:. [default: <data dir>/merchant-<dialect>.db]")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="TOML file with a [provider] table.")
+@click.option("--seed", type=int, default=None, help="Seed for the default namespace.")
+@click.option("--clock", type=CLOCK, default=None, help="Default namespace clock. [default: system]")
+def up(host, port, merchant_port, dialect, db, merchant_db, config_file, seed, clock) -> None:
+    """Run the provider and a test merchant, wired together, until Ctrl-C.
+
+    The merchant gets a namespace of its own on the provider, with its webhook
+    endpoint and its origin registered. Open the shop URL to pay in the browser.
+
+    \b
+    Example:
+        mock-psp up                     # provider on :8420, shop on :8421
+        mock-psp up --dialect govuk --port 0 --merchant-port 0
+    """
+    from .config import default_data_dir
+    from .harness import start_harness
+    from .server import run_until_signalled
+
+    settings = Settings.load(config_file, host=host, port=port, db=db, seed=seed, clock=clock)
+    if merchant_db is None:
+        merchant_db = ":memory:" if settings.db == ":memory:" else str(default_data_dir() / f"merchant-{dialect}.db")
+    try:
+        harness = start_harness(settings, dialect=dialect, merchant_port=merchant_port, merchant_db=merchant_db)
+    except Exception as error:  # the merchant could not be wired: say why, leave nothing running
+        raise click.ClickException(str(error)) from error
+    click.echo(up_banner(harness))
+    sys.stdout.flush()
+    run_until_signalled([], on_stop=harness.stop)
+    click.echo("mock-psp stopped.")
+
+
+def up_banner(harness) -> str:
+    shop = harness.merchant.merchant.wiring
+    ns = shop.credentials
+    lines = [f"mock-psp {__version__}: provider and test merchant ({shop.dialect}) are up", "",
+             f"  Shop          {harness.shop_url}/        <- open this to pay in the browser",
+             f"  Shop API      {harness.shop_url}/_merchant/   webhooks at {shop.url}/webhooks/{shop.dialect}",
+             f"  Provider      {harness.psp_url}   (control API {harness.psp_url}/_mock)",
+             f"  Shop's namespace {shop.namespace} ({shop.dialect}, webhooks signed with {shop.scheme}):"]
+    if shop.dialect == "hyperswitch":
+        lines += [f"    base URL                {harness.psp_url}/hyperswitch",
+                  f"    api-key (secret)        {ns['api_key']}",
+                  f"    publishable key         {ns['publishable_key']}",
+                  f"    merchant_id             {ns['merchant_id']}",
+                  f"    payment_response_hash_key {ns['payment_response_hash_key']}"]
+    else:
+        lines += [f"    base URL                {harness.psp_url}/govuk",
+                  f"    Authorization: Bearer   {ns['api_key']}",
+                  f"    webhook signing secret  {ns['webhook_signing_secret']}"]
+    default = harness.provider.default_namespace()
+    lines += [f"  Default namespace {default.id} (for your own integration):",
+              f"    Hyperswitch api-key     {default.hyperswitch.api_key}",
+              f"    GOV.UK Pay Bearer       {default.govuk.api_key}",
+              "", "Press Ctrl-C to stop."]
+    return "\n".join(lines)
 
 
 cli.add_command(merchant_command, name="merchant")
