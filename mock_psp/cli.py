@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from scenarios.cli import scenarios as scenarios_command
 from test_merchant.cli import merchant as merchant_command
 
 from . import __version__
@@ -159,6 +160,7 @@ def up_banner(harness) -> str:
 
 
 cli.add_command(merchant_command, name="merchant")
+cli.add_command(scenarios_command, name="scenarios")
 
 
 def main() -> None:

@@ -1,1 +1,1 @@
-"""Placeholder: built in a later issue."""
+"""Scripted end-to-end scenarios: YAML files run against the provider and the test merchant."""

@@ -14,26 +14,16 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import sync_playwright
 from flask import request
+from playwright.sync_api import sync_playwright
 
 from mock_psp.app import create_app
 from mock_psp.server import ServerThread
+from scenarios.browser import CHROMIUM_FLAGS
+from scenarios.browser import chromium_executable
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = Path(os.environ.get("MOCK_PSP_TEST_OUTPUT", ROOT / "test-output"))
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-def chromium_executable() -> str | None:
-    explicit = os.environ.get("MOCK_PSP_CHROMIUM")
-    if explicit:
-        return explicit
-    for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
-        if Path(candidate).exists():
-            return candidate
-    return None  # Playwright's own download
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,73 @@
+"""Chromium for browser steps: launched once per run, on first need; a fresh context per scenario.
+
+Which Chromium: ``$MOCK_PSP_CHROMIUM``, else Debian's ``/usr/bin/chromium``, else the
+one Playwright downloads (``python -m playwright install chromium``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+class BrowserUnavailable(Exception):
+    """Playwright or Chromium is missing; the message says how to get them."""
+
+
+def chromium_executable() -> str | None:
+    explicit = os.environ.get("MOCK_PSP_CHROMIUM")
+    if explicit:
+        return explicit
+    for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if Path(candidate).exists():
+            return candidate
+    return None  # Playwright's own download, if it has one
+
+
+class LazyBrowser:
+    """One Chromium for a whole run, started by the first scenario that needs it."""
+
+    def __init__(self):
+        self._playwright = None
+        self._browser = None
+
+    def new_page(self, width: int = 1100, height: int = 800):
+        if self._browser is None:
+            self._launch()
+        context = self._browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    def _launch(self) -> None:
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            raise BrowserUnavailable("browser steps need Playwright: pip install 'mock-psp[browser]'") from None
+        self._playwright = sync_playwright().start()
+        options = {"args": CHROMIUM_FLAGS}
+        executable = chromium_executable()
+        if executable:
+            options["executable_path"] = executable
+        try:
+            self._browser = self._playwright.chromium.launch(**options)
+        except Exception as error:
+            self._playwright.stop()
+            self._playwright = None
+            raise BrowserUnavailable(f"cannot start Chromium ({error.__class__.__name__}): install Debian's chromium, "
+                                     "run `python -m playwright install chromium`, or set MOCK_PSP_CHROMIUM") from error
+
+    @property
+    def started(self) -> bool:
+        return self._browser is not None
+
+    def close(self) -> None:
+        if self._browser is not None:
+            self._browser.close()
+            self._browser = None
+        if self._playwright is not None:
+            self._playwright.stop()
+            self._playwright = None

@@ -1,0 +1,32 @@
+"""The built-in scenario catalog, one test per scenario, against one provider and one Chromium."""
+
+from __future__ import annotations
+
+import pytest
+
+from scenarios.loader import catalog_dir
+from scenarios.loader import load_all
+from scenarios.report import failure_text
+from scenarios.runner import Runner
+from tests.browser.conftest import OUTPUT
+
+CATALOG = load_all([catalog_dir()])
+
+
+@pytest.fixture(scope="module")
+def runner():
+    with Runner(artifacts=OUTPUT / "scenarios") as runner:
+        yield runner
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("scenario", CATALOG, ids=[s.name for s in CATALOG])
+def test_catalog_scenario(runner, scenario):
+    outcome = runner.run(scenario)
+    assert outcome.passed, "\n" + failure_text(outcome)
+
+
+def test_the_catalog_has_at_least_thirty_scenarios_over_both_dialects_six_in_the_browser():
+    assert len(CATALOG) >= 30
+    assert {s.dialect for s in CATALOG} == {"hyperswitch", "govuk"}
+    assert sum(s.uses_browser for s in CATALOG) >= 6
