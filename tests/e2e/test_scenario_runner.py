@@ -1,0 +1,132 @@
+"""`mock-psp scenarios`: running, reporting, JUnit, exit codes, and running against given servers."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from textwrap import dedent
+
+import pytest
+from click.testing import CliRunner
+
+from mock_psp.cli import cli
+
+pytestmark = pytest.mark.e2e
+
+PASSING = """
+    name: passes
+    description: A declined card fails the order.
+    dialect: hyperswitch
+    tags: [quick]
+    steps:
+      - create_order: {amount: 1000, card: "4000000000000002"}
+        save_as: order
+      - expect_order: {order: "${order.id}", state: failed}
+"""
+FAILING = """
+    name: fails
+    description: Expects the wrong state, waiting ten minutes of clock time for it.
+    dialect: hyperswitch
+    tags: [slow]
+    steps:
+      - create_order: {amount: 1000, card: "4242424242424242"}
+        save_as: order
+      - expect_order: {order: "${order.id}", state: refunded, within: 10m}
+"""
+GOVUK = """
+    name: govuk-one
+    dialect: govuk
+    steps:
+      - create_order: {amount: 1000, card: "4444333322221111"}
+        save_as: order
+      - expect_order: {order: "${order.id}", state: paid}
+"""
+
+
+def folder(tmp_path: Path, **files: str) -> Path:
+    for name, text in files.items():
+        (tmp_path / f"{name}.yaml").write_text(dedent(text).lstrip())
+    return tmp_path
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, ["scenarios", *args], catch_exceptions=False)
+
+
+def test_a_run_reports_each_scenario_the_failure_in_full_and_a_summary(tmp_path):
+    (tmp_path / "s").mkdir()
+    path = folder(tmp_path / "s", passes=PASSING, fails=FAILING)
+    junit = tmp_path / "out" / "results.xml"
+    result = invoke("run", str(path), "--junit", str(junit))
+    assert result.exit_code == 1, result.output
+    out = result.output
+    assert "PASS  passes  [hyperswitch]" in out and "FAIL  fails  [hyperswitch]" in out
+    assert "fails failed in step 2 (expect_order) at " in out and "fails.yaml:8" in out
+    assert "(waited 10m on the clock)" in out
+    assert 'expected: {"state": "refunded"}' in out and 'found:    {"state": "paid"}' in out
+    assert "payment_succeeded" in out and "pending -> paid" in out  # deliveries and transitions
+    assert "1 passed, 1 failed" in out and "10m simulated on the clock" in out
+    suite = ET.parse(junit).getroot()
+    assert (suite.get("tests"), suite.get("failures")) == ("2", "1")
+    cases = {case.get("name"): case for case in suite.iter("testcase")}
+    assert cases["fails"].find("failure") is not None and cases["passes"].find("failure") is None
+    assert cases["fails"].find("properties/property[@name='simulated_seconds']").get("value") == "600"
+
+
+def test_tags_choose_the_scenarios(tmp_path):
+    path = folder(tmp_path, passes=PASSING, fails=FAILING)
+    result = invoke("run", str(path), "--tags", "quick")
+    assert result.exit_code == 0, result.output
+    assert "passes" in result.output and "FAIL" not in result.output
+
+
+def test_an_invalid_file_stops_the_run_before_anything_runs(tmp_path):
+    path = folder(tmp_path, passes=PASSING, broken="name: broken\ndialect: hyperswitch\nsteps:\n  - jump: {}\n")
+    result = invoke("run", str(path))
+    assert result.exit_code == 2
+    assert "broken.yaml:4: steps/0: unknown step 'jump'" in result.output
+    assert "Running" not in result.output
+
+
+def test_list_and_check(tmp_path):
+    path = folder(tmp_path, passes=PASSING, fails=FAILING)
+    listed = invoke("list", str(path))
+    assert "passes" in listed.output and "quick" in listed.output and "A declined card" in listed.output
+    assert invoke("check", str(path)).output.strip() == "2 scenario(s) valid"
+
+
+def test_the_built_in_catalog_lists_without_arguments():
+    result = invoke("list")
+    assert result.exit_code == 0 and "hs-card-happy-path" in result.output
+
+
+def test_a_run_against_given_servers_resets_the_merchant_between_scenarios(tmp_path):
+    from mock_psp.harness import start_harness
+
+    harness = start_harness({"db": ":memory:", "port": 0}, dialect="hyperswitch")
+    try:
+        path = folder(tmp_path, passes=PASSING, govuk_one=GOVUK)
+        args = ["run", str(path), "--psp-url", harness.psp_url, "--merchant-url", harness.shop_url]
+        for _ in range(2):
+            result = invoke(*args)
+            assert result.exit_code == 0, result.output
+            assert "SKIP  govuk-one  [govuk]  no govuk merchant given" in result.output
+        orders = harness.merchant.merchant.orders()
+        assert len(orders) == 1  # the second run started from clean books
+    finally:
+        harness.stop()
+
+
+def test_a_step_that_cannot_run_fails_its_scenario_not_the_run(tmp_path):
+    path = folder(tmp_path, odd="""
+        name: odd
+        dialect: hyperswitch
+        steps:
+          - create_order: {amount: 5, card: "4242424242424242"}
+            save_as: order
+          - expect_order: {order: "${order.nothing_here}", state: paid}
+    """, passes=PASSING)
+    result = invoke("run", str(path))
+    assert result.exit_code == 1
+    assert "${order.nothing_here}: 'nothing_here' is not in the saved value" in result.output
+    assert "PASS  passes" in result.output

@@ -1,0 +1,136 @@
+"""Scenario files: what the checker accepts, and what it says (file and line) when it refuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from textwrap import dedent
+
+import pytest
+
+from scenarios import docgen
+from scenarios.loader import ScenarioError
+from scenarios.loader import load
+from scenarios.loader import load_all
+from scenarios.loader import validator
+from scenarios.runner import StepFailed
+from scenarios.runner import seconds
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(dedent(text).lstrip())
+    return path
+
+
+def problems(tmp_path: Path, text: str) -> list[str]:
+    with pytest.raises(ScenarioError) as refused:
+        load(write(tmp_path, text))
+    return [f"{p.line}: {p.message}" for p in refused.value.problems]
+
+
+def test_a_valid_file_loads_with_its_steps_and_their_lines(tmp_path):
+    scenario = load(write(tmp_path, """
+        name: ok-one
+        dialect: govuk
+        tags: [a, b]
+        setup: {seed: 3}
+        steps:
+          - create_order: {amount: 100}
+            save_as: order
+          - expect_order: {order: "${order.id}", state: paid, within: 1m}
+    """))
+    assert (scenario.name, scenario.dialect, scenario.tags, scenario.setup) == ("ok-one", "govuk", ("a", "b"),
+                                                                                 {"seed": 3})
+    assert [(s.kind, s.line, s.save_as) for s in scenario.steps] == [("create_order", 6, "order"),
+                                                                     ("expect_order", 8, None)]
+    assert not scenario.uses_browser
+
+
+def test_each_problem_is_reported_with_its_line(tmp_path):
+    found = problems(tmp_path, """
+        name: Not Kebab
+        dialect: stripe
+        steps:
+          - create_order: {amount: lots}
+          - refund: {order: x, colour: red}
+    """)
+    assert found[0].startswith("1: name:")
+    assert found[1] == "2: dialect: 'stripe' is not one of ['hyperswitch', 'govuk']"
+    assert found[2] == "4: steps/0/create_order/amount: 'lots' is not valid here: give an integer or a ${reference}"
+    assert found[3].startswith("5: steps/1/refund: unknown key(s)") and "'colour'" in found[3]
+
+
+def test_an_unknown_step_names_the_known_ones(tmp_path):
+    [found] = problems(tmp_path, """
+        name: x
+        dialect: hyperswitch
+        steps:
+          - teleport: {}
+    """)
+    assert found.startswith("4: steps/0: unknown step 'teleport'; steps are: advance_clock, create_order")
+
+
+def test_a_step_has_exactly_one_action(tmp_path):
+    [found] = problems(tmp_path, """
+        name: x
+        dialect: hyperswitch
+        steps:
+          - create_order: {amount: 1}
+            refund: {order: y}
+    """)
+    assert found == "4: steps/0: a step has exactly one action, found create_order, refund"
+
+
+def test_a_reference_to_a_name_not_saved_yet_is_refused(tmp_path):
+    [found] = problems(tmp_path, """
+        name: x
+        dialect: hyperswitch
+        steps:
+          - expect_order: {order: "${order.id}", state: paid}
+          - create_order: {amount: 1}
+            save_as: order
+    """)
+    assert found == "4: steps/0: ${order...} is used before any step saves it (save_as: order)"
+
+
+def test_broken_yaml_is_reported_with_its_line(tmp_path):
+    [found] = problems(tmp_path, "name: x\ndialect: hyperswitch\nsteps:\n  - create_order: {amount: 1\n")
+    assert found.startswith("5: not valid YAML") or found.startswith("4: not valid YAML")
+
+
+def test_an_empty_file_is_refused(tmp_path):
+    assert problems(tmp_path, "") == ["1: the file is empty"]
+
+
+def test_two_scenarios_with_one_name_are_refused(tmp_path):
+    for file in ("a.yaml", "b.yaml"):
+        write(tmp_path, "name: same\ndialect: govuk\nsteps:\n  - flush_webhooks:\n", file)
+    with pytest.raises(ScenarioError, match="name 'same' is also used by"):
+        load_all([tmp_path])
+
+
+@pytest.mark.parametrize("kind", docgen.step_kinds())
+def test_every_steps_documented_example_is_valid(kind):
+    examples = validator().schema["$defs"][kind].get("examples")
+    assert examples, f"{kind} has no example in schema.json"
+    for example in examples:
+        scenario = {"name": "example", "dialect": "hyperswitch", "steps": [example]}
+        assert not list(validator().iter_errors(scenario)), example
+
+
+def test_the_step_reference_in_the_docs_matches_the_schema():
+    assert docgen.is_current(ROOT / "docs" / "scenarios.md"), "run: python -m scenarios.docgen docs/scenarios.md"
+
+
+@pytest.mark.parametrize("text, value", [("30s", 30), ("15m", 900), ("2h", 7200), ("1d", 86400), ("1h30m", 5400),
+                                         (90, 90), ("500ms", 0.5)])
+def test_durations(text, value):
+    assert seconds(text) == value
+
+
+@pytest.mark.parametrize("text", ["soon", "5 minutes", "2h-", ""])
+def test_bad_durations_fail_the_step(text):
+    with pytest.raises(StepFailed, match="is not a duration"):
+        seconds(text)
