@@ -1,0 +1,45 @@
+"""`mock-psp up`: the provider and a test shop, wired, from one command."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.e2e
+
+
+def test_up_starts_both_wired_prints_urls_and_keys_and_stops_on_ctrl_c(tmp_path):
+    started = time.monotonic()
+    process = subprocess.Popen([sys.executable, "-m", "mock_psp", "up", "--port", "0", "--merchant-port", "0",
+                                "--db", ":memory:", "--dialect", "govuk"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        banner = ""
+        while "Press Ctrl-C" not in banner:
+            line = process.stdout.readline()
+            assert line, process.stderr.read()
+            banner += line
+        ready_after = time.monotonic() - started
+        shop = re.search(r"Shop\s+(http://127\.0\.0\.1:\d+)/", banner)[1]
+        psp = re.search(r"Provider\s+(http://127\.0\.0\.1:\d+)", banner)[1]
+        bearer = re.search(r"Authorization: Bearer\s+(\S+)", banner)[1]
+        assert "webhook signing secret" in banner and "Default namespace ns_default" in banner
+        order = requests.post(f"{shop}/_merchant/orders", json={"amount": 1450, "currency": "GBP",
+                                                                 "card": "4444333322221111"}, timeout=10).json()
+        assert order["state"] == "paid"
+        payment = requests.get(f"{psp}/govuk/v1/payments/{order['payment_id']}", timeout=10,
+                               headers={"Authorization": f"Bearer {bearer}"}).json()
+        assert payment["state"]["status"] == "success"  # the printed key is the shop's namespace key
+        assert "Pay in a window" in requests.get(f"{shop}/", timeout=10).text
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=15)
+    assert process.returncode == 0, err
+    assert "mock-psp stopped." in out
+    print(f"mock-psp up was ready in {ready_after:.2f} s")  # measured, not asserted
