@@ -69,6 +69,13 @@ def _order(merchant, order: dict) -> tuple[bool, str]:
 
 
 def _order_without_payment(merchant, order: dict) -> tuple[bool, str]:
+    try:
+        return _settle_order_without_payment(merchant, order)
+    finally:
+        merchant.webhooks.process_inbox()  # events that waited for this order to learn its payment id
+
+
+def _settle_order_without_payment(merchant, order: dict) -> tuple[bool, str]:
     found = merchant.psp.find_payment_for_order(order["id"])
     with merchant.store.write() as db:
         if found is None:

@@ -110,6 +110,7 @@ class Merchant:
             o.attach_payment(db, order["id"], truth.payment_id, checkout, self.now())
             o.record_payment(db, order["id"], truth, f"create payment: provider says {truth.provider_status}",
                              self.now())
+        self.webhooks.process_inbox(payment_id=truth.payment_id)  # its webhooks may have come first
 
     def order(self, order_id: str) -> dict:
         with self.store.read() as db:

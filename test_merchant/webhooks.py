@@ -137,6 +137,11 @@ class Receiver:
     def _act(self, row: dict) -> tuple[str, str | None]:
         with self.merchant.store.read() as db:
             order = o.find_by_payment(db, row["payment_id"])
+            creating = order is None and has_order_awaiting_payment(db)
+        if creating:
+            # The event may be for an order whose create call has not answered yet (the provider
+            # sends webhooks as soon as the payment changes): wait, as for refunds below.
+            return "pending", f"no order for payment {row['payment_id']} yet; waiting for a payment request to finish"
         if order is None:
             return "ok", f"no order for payment {row['payment_id']}: not this shop's, ignored"
         claims = self._claims(row)
@@ -207,3 +212,8 @@ def has_orphan_refund(db, order_id: str) -> bool:
     """Does the order have a refund of ours the provider has not given an id for yet?"""
     return db.execute("SELECT 1 FROM refunds WHERE order_id = ? AND state = ? AND provider_refund_id IS NULL "
                       "AND source = 'merchant'", [order_id, REFUND_PENDING]).fetchone() is not None
+
+
+def has_order_awaiting_payment(db) -> bool:
+    """Is one of our orders still waiting for its payment id (its create call in flight, or lost)?"""
+    return db.execute("SELECT 1 FROM orders WHERE payment_id IS NULL AND state = ?", [PENDING]).fetchone() is not None

@@ -57,7 +57,14 @@ class GovukClient:
             raise _error("create payment", response)
         payment = body_of(response)
         if card:
-            self._authorise(payment, card)
+            try:
+                self._authorise(payment, card)
+            except ProviderError as error:
+                if not error.uncertain:
+                    raise
+                # The payment exists and we hold its id; only the authorisation's outcome is
+                # unknown (still under way, or a provider error). Keep the payment: its state
+                # below, then its webhook or the sweep, settles the order.
             payment = self._payment_json(payment["payment_id"])
         return self._truth(payment), self._checkout(payment)
 

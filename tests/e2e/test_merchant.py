@@ -118,6 +118,41 @@ def test_a_lost_create_answer_is_retried_without_a_second_charge(hs_shop):
     assert hs_api(hs_shop, "GET", "/payments/list?limit=100").json()["size"] == 1
 
 
+def test_a_webhook_waits_while_an_order_has_no_payment_id_and_reconciliation_releases_it(hs_shop):
+    """Webhooks can come before the create call answers (or when its answer is lost): an event for
+    an unknown payment waits while one of our orders has no payment id, instead of being dropped."""
+    merchant = hs_shop.running.merchant
+    from test_merchant import orders as o
+
+    with merchant.store.write() as db:
+        lost, _ = o.create_order(db, dialect="hyperswitch", amount=100, currency="USD", description="x",
+                                 idempotency_key=None, now=merchant.now())
+    # The provider got the create (and confirms it), but the shop never heard the answer.
+    created = hs_api(hs_shop, "POST", "/payments", {
+        "payment_id": lost["id"], "amount": 100, "currency": "USD", "confirm": True, "payment_method": "card",
+        "payment_method_data": {"card": {"card_number": "4242424242424242", "card_exp_month": "12",
+                                         "card_exp_year": "2035", "card_holder_name": "Ann", "card_cvc": "123"}}})
+    created.raise_for_status()
+    hs_shop.settle()
+    [entry] = hs_shop.log()
+    assert entry["result"] == "pending" and hs_shop.order(lost["id"])["state"] == "pending"
+    hs_shop.reconcile()
+    assert hs_shop.order(lost["id"])["state"] == "paid"
+    [entry] = hs_shop.log()
+    assert entry["result"] == "ok", entry
+
+
+def test_a_moto_authorisation_still_under_way_keeps_the_payment_and_its_webhook_pays_the_order(gov_shop):
+    gov_shop.virtual_clock()
+    gov_shop.psp_call("PUT", "/_mock/config", {"delays": {"authorize": 30}})
+    order = gov_shop.buy(1450, card="4444333322221111")  # POST /v1/auth answers 500 P0050: outcome unknown
+    assert order["state"] == "pending" and order["payment_id"]
+    assert gov_shop.provider_payment(order["payment_id"])["state"]["status"] == "submitted"
+    gov_shop.advance(30)
+    gov_shop.settle()
+    assert gov_shop.order(order["id"])["state"] == "paid"
+
+
 @pytest.mark.parametrize("body, code", [
     ({"amount": -1, "currency": "USD"}, "invalid_amount"),
     ({"amount": "10", "currency": "USD"}, "invalid_amount"),
