@@ -58,6 +58,9 @@ def _finish(run: Run, checkout, three_ds: str | None) -> dict:
     deadline = time.monotonic() + FINISH_SECONDS
     while time.monotonic() < deadline:
         if ORDER_URL.search(page.url) and page.locator("[data-test-id=order-state]").count():
+            if three_ds is not None:
+                raise StepFailed("the step expected a 3DS challenge but the checkout never showed one",
+                                 expected=f"three_ds: {three_ds}", found=page.url)
             return _order_from_page(run)
         if _visible(checkout, '[data-test-id="3ds-complete"]'):
             if three_ds is None:

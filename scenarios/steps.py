@@ -82,7 +82,13 @@ def reconcile(run: Run, args: dict) -> dict:
     body = {"older_than_seconds": seconds(args["older_than"])} if "older_than" in args else {}
     reply = run.merchant("POST", "/_merchant/reconcile", body)
     _expect_status(reply, 200, "reconcile")
-    return reply.json()
+    report = reply.json()
+    if "expect" in args:
+        problem = subset_problem(args["expect"], report)
+        if problem:
+            raise StepFailed(f"the reconciliation report differs: {problem}", expected=args["expect"],
+                             found={k: report.get(k) for k in ("checked", "changed", "errors", "actions")})
+    return report
 
 
 @step("sync_order")
@@ -197,7 +203,8 @@ def flush_webhooks(run: Run, args: Any) -> dict:
 
 
 def subset_problem(expected: Any, found: Any, path: str = "") -> str | None:
-    """None if ``found`` contains ``expected`` (dicts by subset, everything else equal)."""
+    """None if ``found`` contains ``expected``: dicts by subset, lists of the same length item by
+    item (so each item may be a subset too), everything else equal."""
     if isinstance(expected, dict):
         if not isinstance(found, dict):
             return f"{path or 'body'} is not an object"
@@ -205,6 +212,12 @@ def subset_problem(expected: Any, found: Any, path: str = "") -> str | None:
             if key not in found:
                 return f"{path + '.' if path else ''}{key} is missing"
             problem = subset_problem(value, found[key], f"{path + '.' if path else ''}{key}")
+            if problem:
+                return problem
+        return None
+    if isinstance(expected, list) and isinstance(found, list) and len(expected) == len(found):
+        for index, (want, have) in enumerate(zip(expected, found)):
+            problem = subset_problem(want, have, f"{path}[{index}]")
             if problem:
                 return problem
         return None
