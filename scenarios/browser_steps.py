@@ -23,14 +23,17 @@ def open_shop(run: Run, args: dict) -> dict:
 @step("pay_in_browser")
 def pay_in_browser(run: Run, args: dict) -> dict:
     page = run.page
-    if not page.url.startswith(run.shop_url + "/") or ORDER_URL.search(page.url):
-        page.goto(run.shop_url + "/")
     modal = args["mode"] == "modal"
-    page.click("[data-test-id=pay-modal-button]" if modal else "[data-test-id=pay-redirect-button]")
+    button = "[data-test-id=pay-modal-button]" if modal else "[data-test-id=pay-redirect-button]"
+    if not page.url.startswith(run.shop_url + "/") or not page.locator(button).count():
+        page.goto(run.shop_url + "/")  # the product page, also after a closed modal or a return page
+    page.click(button)
     checkout = page.frame_locator("[data-test-id=payment-iframe]") if modal else page
     checkout.locator("[data-test-id=pay-button]").wait_for()
     if "close" in args:
         return _close(run, args["close"])
+    if args.get("cancel"):
+        return _cancel(run, checkout, modal)
     if args.get("method") == "upi":
         checkout.locator("[data-test-id=method-upi]").click()
         checkout.locator("[name=vpa]").fill(args.get("vpa", "success@upi"))
@@ -98,6 +101,24 @@ def _close(run: Run, how: str) -> dict:
         page.click("[data-test-id=close-modal-button]")
     page.wait_for_selector("[data-test-id=payment-modal]", state="detached")
     return _latest_order(run)
+
+
+def _cancel(run: Run, checkout, modal: bool) -> dict:
+    """Press Cancel payment: on to the shop's return page, or (a Hyperswitch modal, left payable)
+    the modal closes and the shop says nothing was paid."""
+    page = run.page
+    checkout.locator("[data-test-id=cancel-link]").click()
+    deadline = time.monotonic() + FINISH_SECONDS
+    while time.monotonic() < deadline:
+        if ORDER_URL.search(page.url) and page.locator("[data-test-id=order-state]").count():
+            return _order_from_page(run)
+        if modal and _visible(page, "#closed-note"):
+            return _latest_order(run)
+        if _visible(checkout, "[data-test-id=return-link]"):
+            checkout.locator("[data-test-id=return-link]").click()
+        page.wait_for_timeout(100)
+    raise StepFailed(f"after Cancel payment the shop did not show the order within {FINISH_SECONDS} s",
+                     found=page.url)
 
 
 def _order_from_page(run: Run) -> dict:
