@@ -354,6 +354,17 @@ def test_a_running_provider_can_be_given_with_psp_url(pytester):
         harness.stop()
 
 
+def test_the_examples_in_docs_pytest_md_pass(pytester):
+    text = (ROOT / "docs" / "pytest.md").read_text()
+    blocks = [b.split("\n```", 1)[0] for b in text.split("```python\n")[1:]]
+    examples = [b for b in blocks if "def test_" in b]
+    assert len(examples) >= 8
+    pytester.makepyfile(**{f"test_doc_{i}": example for i, example in enumerate(examples)})
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed", 0) >= text.count("def test_") and set(outcomes) == {"passed"}, result.stdout.str()
+
+
 @pytest.mark.packaging
 def test_the_wheel_carries_the_plugin_and_its_data(tmp_path):
     source = tmp_path / "src"
