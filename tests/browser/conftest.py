@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = Path(os.environ.get("MOCK_PSP_TEST_OUTPUT", ROOT / "test-output"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # closed after tests/browser: the scenario catalog starts its own Playwright
 def browser():
     with sync_playwright() as playwright:
         executable = chromium_executable()
