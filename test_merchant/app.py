@@ -163,9 +163,7 @@ def get_order(order_id: str):
 @api.post("/orders/<order_id>/refunds")
 def refund_order(order_id: str):
     body = _json_body(("amount",))
-    merchant = _merchant()
-    amount = body.get("amount", merchant.order(order_id)["refundable_amount"])
-    return jsonify(merchant.refund(order_id, amount)), 201
+    return jsonify(_merchant().refund(order_id, body.get("amount"))), 201
 
 
 @api.post("/orders/<order_id>/sync")
@@ -271,7 +269,7 @@ def refund_from_page(order_id: str):
     merchant = _merchant()
     raw = request.form.get("amount", "").strip()
     try:
-        amount = round(float(raw) * 100) if raw else merchant.order(order_id)["refundable_amount"]
+        amount = round(float(raw) * 100) if raw else None
     except ValueError:
         return redirect(url_for("shop.order_history", problem=f"{raw!r} is not an amount"), code=303)
     try:
@@ -279,6 +277,7 @@ def refund_from_page(order_id: str):
     except OrderError as error:
         return redirect(url_for("shop.order_history", problem=error.message), code=303)
     latest = order["refunds"][-1] if order["refunds"] else None
+    amount = latest["amount"] if latest else amount
     if latest and latest["state"] == "failed":
         query = {"problem": f"The provider refused the refund: {latest['error']}"}
     else:

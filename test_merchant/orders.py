@@ -194,15 +194,20 @@ def record_payment(db: Database, order_id: str, truth: PaymentTruth, cause: str,
 
 
 def open_refund(db: Database, order_id: str, amount: object, now: float) -> tuple[dict, int]:
-    """Phase 1 of a refund: a pending row, the order to refund_pending. Returns it and the
-    amount that was available before it (GOV.UK's refund_amount_available)."""
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+    """Phase 1 of a refund: a pending row, the order to refund_pending. ``amount`` None means
+    all that is left. Returns the refund and the amount that was available before it
+    (GOV.UK's refund_amount_available)."""
+    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0):
         raise OrderError(400, "invalid_amount", "amount must be a positive integer (minor units)")
     order = get_order(db, order_id)
     if order["payment_state"] != PAID or order["state"] == REFUNDED:
         raise OrderError(409, "not_refundable", f"order {order_id} is {order['state']}: only paid orders refund")
     refunds = refunds_of(db, order_id)
     available = refundable(order, refunds)
+    if amount is None:
+        if available == 0:
+            raise OrderError(409, "refund_exceeds_available", f"nothing is left to refund on order {order_id}")
+        amount = available
     if amount > available:
         raise OrderError(409, "refund_exceeds_available",
                          f"{amount} is more than the {available} still refundable on order {order_id}")

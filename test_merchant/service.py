@@ -145,7 +145,7 @@ class Merchant:
 
     # -- refunds ---------------------------------------------------------------------------------
 
-    def refund(self, order_id: str, amount: object) -> dict:
+    def refund(self, order_id: str, amount: object = None) -> dict:
         """Open a pending refund, ask the provider; only its webhook (or reconciliation) finalises it."""
         with self.store.write() as db:
             refund, available = o.open_refund(db, order_id, amount, self.now())
