@@ -16,6 +16,19 @@ from pathlib import Path
 
 import pytest
 
+# pytester's in-process runs forget the modules first imported during them, but a
+# package keeps its attribute for a forgotten submodule. A later run would then import
+# scenarios.steps afresh while ``from . import expectations`` handed back the old module,
+# registered in the old step table: "KeyError: 'expect_order'". Importing here what the
+# plugin imports lazily keeps every run on the same modules.
+import mock_psp.harness  # noqa: F401
+import scenarios.browser  # noqa: F401
+import scenarios.report  # noqa: F401
+import scenarios.runner  # noqa: F401
+import scenarios.steps  # noqa: F401
+import test_merchant.provision  # noqa: F401
+import test_merchant.run  # noqa: F401
+
 ROOT = Path(__file__).resolve().parents[2]
 
 FIXTURES_AT_WORK = '''
