@@ -333,6 +333,23 @@ def test_a_failing_scenario_fails_with_the_runners_report(pytester):
     result.stdout.fnmatch_lines(["no scenario file 'no-such-scenario.yaml'; looked at: *"])
 
 
+@pytest.mark.browser
+def test_browser_scenarios_share_one_chromium_and_other_schemes_get_their_own_merchant(pytester):
+    pytester.makepyfile(test_browser="""
+        def test_modal(psp_run_scenario, psp_deliveries):
+            assert psp_run_scenario("hs-3ds-complete-in-modal").passed
+            assert psp_deliveries.event_types() == ["action_required", "payment_succeeded"]
+
+        def test_modal_again(psp_run_scenario):
+            assert psp_run_scenario("hs-3ds-complete-in-modal").passed
+
+        def test_standard_webhooks(psp_run_scenario):
+            assert psp_run_scenario("hs-standard-webhooks-scheme").passed
+    """)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
+
+
 def test_the_entry_point_loads_the_plugin_in_a_fresh_interpreter(pytester):
     pytester.makepyfile(test_fresh="""
         def test_fresh(psp_merchant, psp_clock):
