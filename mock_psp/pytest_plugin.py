@@ -43,6 +43,8 @@ FIXTURES = frozenset({"psp_server", "psp_namespace", "psp_clock", "psp_deliverie
                       "psp_run_scenario", "psp_server_errors"})
 HOST = "127.0.0.1"
 TIMEOUT = 60
+MAX_STRAY = 50  # server errors outside any test, kept for the end-of-run summary
+MARKER_OPTIONS = ("dialect", "seed", "clock", "config")
 
 _STATE = pytest.StashKey["_SessionState"]()
 
@@ -587,7 +589,12 @@ class _SessionState:
         self.config = config
         self.fail_on_errors = config.getini("psp_fail_on_server_errors")
         self.errors = ServerErrorLog()
-        self.stray: list[logging.LogRecord] = []
+        self.stray: list[str] = []  # as text: a record's traceback would keep its frames alive
+        self.stray_count = 0
+
+    def add_stray(self, records: list[logging.LogRecord]) -> None:
+        self.stray_count += len(records)
+        self.stray += [describe_records([record]) for record in records[:max(0, MAX_STRAY - len(self.stray))]]
 
     @property
     def psp_url(self) -> str | None:
@@ -621,7 +628,7 @@ def _phase(item: pytest.Item, when: str):
     if state is None:
         return (yield)
     if when == "setup":
-        state.stray += state.errors.take()  # logged between tests: belongs to no test
+        state.add_stray(state.errors.take())  # logged between tests: belongs to no test
     try:
         result = yield
     except BaseException:
@@ -636,7 +643,7 @@ def _report(item: pytest.Item, when: str, state: _SessionState, own_failure: boo
     if not records:
         return
     if not _uses_plugin(item):
-        state.stray += records
+        state.add_stray(records)
         return
     text = describe_records(records)
     if state.fail_on_errors and not own_failure:
@@ -666,10 +673,12 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     state = config.stash.get(_STATE, None)
     if state is None:
         return
-    stray = state.stray + state.errors.take()
-    if stray:
+    state.add_stray(state.errors.take())
+    if state.stray_count:
         terminalreporter.section("mock-psp server errors outside the tests that use it", sep="-")
-        terminalreporter.write_line(describe_records(stray))
+        terminalreporter.write_line("\n\n".join(state.stray))
+        if state.stray_count > MAX_STRAY:
+            terminalreporter.write_line(f"... and {state.stray_count - MAX_STRAY} more")
 
 
 # -- fixtures ----------------------------------------------------------------------------------------
@@ -677,7 +686,12 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
 
 def _marker(request: pytest.FixtureRequest) -> dict:
     marker = request.node.get_closest_marker("mock_psp")
-    return dict(marker.kwargs) if marker is not None else {}
+    options = dict(marker.kwargs) if marker is not None else {}
+    unknown = sorted(set(options) - set(MARKER_OPTIONS))
+    if unknown or (marker is not None and marker.args):
+        pytest.fail(f"mock_psp marker: takes only the keyword arguments {', '.join(MARKER_OPTIONS)}; "
+                    f"got {', '.join(unknown) or 'positional arguments'}", pytrace=False)
+    return options
 
 
 @pytest.fixture(scope="session")
