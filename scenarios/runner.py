@@ -296,7 +296,9 @@ class Run:
         self.vars["namespace"] = self.namespace()
 
     def execute(self, started: float) -> Outcome:
-        from .steps import STEPS
+        from .steps import step_table
+
+        steps = step_table()
 
         clock_start = None
         step = None
@@ -304,7 +306,7 @@ class Run:
             self.setup()
             clock_start = self.clock_now()
             for step in self.scenario.steps:
-                result = STEPS[step.kind](self, self.resolve(step.args))
+                result = steps[step.kind](self, self.resolve(step.args))
                 self.vars["last"] = result
                 if step.save_as:
                     self.vars[step.save_as] = result

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+import sys
 import time
 import uuid
 from datetime import datetime
@@ -20,14 +21,23 @@ from .runner import Run
 from .runner import StepFailed
 from .runner import seconds
 
-STEPS: dict[str, Callable[[Run, Any], Any]] = {}
-
-
 def step(name: str):
-    def register(function):
-        STEPS[name] = function
+    """Mark a function as the scenario step ``name`` (collected by ``step_table``)."""
+    def mark(function):
+        function.scenario_step = name
         return function
-    return register
+    return mark
+
+
+def step_table() -> dict[str, Callable[[Run, Any], Any]]:
+    """Every step, collected from the modules that define them. Built on demand rather than
+    by import side effects, so a re-imported module can never leave the table half full."""
+    from . import browser_steps
+    from . import expectations
+
+    modules = (sys.modules[__name__], expectations, browser_steps)
+    return {f.scenario_step: f for module in modules for f in vars(module).values()
+            if callable(f) and hasattr(f, "scenario_step")}
 
 
 def _expect_status(reply, expected: int | None, what: str) -> None:
@@ -225,8 +235,3 @@ def subset_problem(expected: Any, found: Any, path: str = "") -> str | None:
         return f"{path or 'value'} is {found!r}, not {expected!r}"
     return None
 
-
-from . import browser_steps  # noqa: E402,F401  (registers the browser steps)
-from . import expectations  # noqa: E402,F401  (registers the expect_* steps)
-
-__all__ = ["STEPS", "HAPPY_CARD", "step", "subset_problem"]
