@@ -104,6 +104,13 @@ def session_expired():
     return _page("error.html", 403, None, **SESSION_EXPIRED)
 
 
+def problem(status: int, heading: str, message: str, code: str = "error", link: str | None = None,
+            link_text: str | None = None):
+    """A page that explains why there is nothing to pay, in the checkout's look."""
+    return _page("error.html", status, None, heading=heading, message=message, code=code, link=link,
+                 link_text=link_text)
+
+
 def refused(origin: str, namespace):
     """An unregistered origin asked to embed the checkout: explain, and show no form."""
     response = make_response(render_template(
@@ -198,7 +205,8 @@ def _pay_page(visit, adapter, namespace, payment, values=None, errors=None, stat
     prefilled = {"cardholder_name": payment.attributes.get("prefilled_cardholder_name", "")}
     return _page("pay.html", status, visit, **_context(visit, adapter, namespace, payment),
                  method=method, methods=adapter.methods, values=values or prefilled, errors=errors or {},
-                 cards=outcomes.test_cards(payment.dialect), upi=(outcomes.UPI_SUCCESS, outcomes.UPI_FAILURE))
+                 cards=outcomes.test_cards(payment.dialect), upi=(outcomes.UPI_SUCCESS, outcomes.UPI_FAILURE),
+                 banks=[(code, label) for code, (_, label) in outcomes.TEST_BANKS.items()])
 
 
 def _card_from(form, now_ms: int) -> tuple[dict, dict, PaymentMethodInput | None]:
@@ -238,6 +246,13 @@ def _upi_from(form) -> tuple[dict, dict, PaymentMethodInput | None]:
     return {"vpa": vpa}, {}, PaymentMethodInput("upi", "upi_collect", vpa=vpa)
 
 
+def _bank_from(form) -> tuple[dict, dict, PaymentMethodInput | None]:
+    bank = form.get("bank", "").strip()
+    if bank not in outcomes.TEST_BANKS:
+        return {"bank": bank}, {"bank": "Choose your bank"}, None
+    return {"bank": bank}, {}, PaymentMethodInput("bank_redirect", "online_banking", details={"bank": bank})
+
+
 @bp.post("/<sid>")
 def submit(sid: str):
     visit, adapter, namespace, payment = _load(sid)
@@ -246,6 +261,8 @@ def submit(sid: str):
     method = request.form.get("method", "card")
     if method == "upi" and "upi" in adapter.methods:
         values, problems, chosen = _upi_from(request.form)
+    elif method == "bank" and "bank" in adapter.methods:
+        values, problems, chosen = _bank_from(request.form)
     else:
         values, problems, chosen = _card_from(request.form, namespace.now_ms())
     if problems:

@@ -17,6 +17,9 @@ from checkout import routes as checkout
 
 from .config import Settings
 from .control import routes as control
+from .dialects.govpay_lk import routes as govpay_lk
+from .dialects.govpay_lk import settings as govpay_lk_settings
+from .dialects.govpay_lk.checkout import GovpayLkCheckout
 from .dialects.govuk import routes as govuk
 from .dialects.govuk.checkout import GovukCheckout
 from .dialects.hyperswitch import routes as hyperswitch
@@ -26,7 +29,7 @@ from .provider import Provider
 log = logging.getLogger(__name__)
 
 # Every face of the provider: its URL prefix, blueprint and error renderers.
-FACES = (hyperswitch, govuk, control)
+FACES = (hyperswitch, govuk, govpay_lk, control)
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
@@ -47,7 +50,10 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(face.bp)
     app.register_blueprint(checkout.bp)
     app.register_blueprint(sdk.bp)
-    app.extensions["checkout_adapters"] = {a.dialect: a for a in (HyperswitchCheckout(), GovukCheckout())}
+    app.extensions["checkout_adapters"] = {a.dialect: a for a in (HyperswitchCheckout(), GovukCheckout(),
+                                                                  GovpayLkCheckout())}
+    # Settings a dialect keeps per namespace, set through PUT /_mock/config {"<key>": {...}}.
+    app.extensions["dialect_config"] = {govpay_lk_settings.KEY: govpay_lk_settings}
     _register_error_handlers(app)
     _register_change_hooks(app, provider)
     if settings.background:

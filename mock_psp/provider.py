@@ -8,6 +8,9 @@ from __future__ import annotations
 import logging
 
 from .config import Settings
+from .dialects.govpay_lk import webhooks as govpay_webhooks
+from .dialects.govpay_lk.caller import Caller
+from .dialects.govpay_lk.caller import TokenCache
 from .dialects.govuk import webhooks as govuk_webhooks
 from .dialects.hyperswitch import webhooks as hyperswitch_webhooks
 from .domain import namespaces
@@ -22,6 +25,7 @@ from .webhooks.engine import WebhookEngine
 WEBHOOK_RENDERERS = {
     hyperswitch_webhooks.DIALECT: hyperswitch_webhooks,
     govuk_webhooks.DIALECT: govuk_webhooks,
+    govpay_webhooks.DIALECT: govpay_webhooks,
 }
 
 FALLBACK_URL = "http://127.0.0.1:8420"
@@ -38,7 +42,10 @@ class Provider:
         with self.store.write() as db:
             default = namespaces.ensure_default(db, settings.seed, settings.clock or "system")
             self._apply_start_options(db, default)
-        self.webhooks = WebhookEngine(self.store, WEBHOOK_RENDERERS, self.base_url)
+        # GovPay+ calls the merchant (presentment, update): tokens cached per provider.
+        self.govpay = Caller(TokenCache())
+        self.webhooks = WebhookEngine(self.store, WEBHOOK_RENDERERS, self.base_url,
+                                      senders={govpay_webhooks.SCHEME: govpay_webhooks.UpdateSender(self.govpay)})
         self.scheduler = Scheduler(
             self.store, {**HANDLERS, JOB_KIND: self.webhooks.deliver_job},
             settings.scheduler_interval, after_job=self.webhooks.dispatch_outbox,

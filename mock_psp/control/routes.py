@@ -137,7 +137,8 @@ def namespace_json(namespace: Namespace) -> dict:
             "webhook_signing_secret": namespace.govuk.webhook_signing_secret,
             "base_url": base + "/govuk",
         },
-        "config": namespaces.public_config(namespace),
+        **{key: module.namespace_json(namespace, base) for key, module in _dialect_configs().items()},
+        "config": _config_json(namespace),
         "clock": clock_json(namespace),
     }
 
@@ -194,17 +195,43 @@ def reset_namespace():
 
 @bp.get("/config")
 def get_config():
-    return jsonify(namespaces.public_config(current_namespace()))
+    return jsonify(_config_json(current_namespace()))
+
+
+def _dialect_configs() -> dict:
+    return current_app.extensions.get("dialect_config", {})
+
+
+def _config_json(namespace) -> dict:
+    """The namespace's settings, with each dialect's own settings under its key."""
+    return {**namespaces.public_config(namespace),
+            **{key: module.current(namespace) for key, module in _dialect_configs().items()}}
 
 
 @bp.put("/config")
 @bp.patch("/config")
 def put_config():
     update = _json_body(None)
+    if not isinstance(update, dict):
+        raise ControlError(400, "bad_request", "the body must be a JSON object of settings")
+    dialect_updates = {key: update.pop(key) for key in list(update) if key in _dialect_configs()}
     namespace = current_namespace()
     with _store().write() as db:
-        namespace = namespaces.update_config(db, namespace, update)
-    return jsonify(namespaces.public_config(namespace))
+        for key, value in dialect_updates.items():
+            merged = _dialect_configs()[key].validate(namespace.dialect_settings.get(key, {}), value)
+            namespaces.set_dialect_settings(db, namespace.id, key, merged)
+        namespace = namespaces.update_config(db, namespace, update) if update else namespaces.get(db, namespace.id)
+    for key in dialect_updates:
+        _sync_dialect_endpoint(namespace, key)
+    return jsonify(_config_json(namespace))
+
+
+def _sync_dialect_endpoint(namespace, key: str) -> None:
+    """A dialect whose settings name a callback URL (GovPay+'s update_url) owns one webhook endpoint."""
+    module = _dialect_configs()[key]
+    url = module.current(namespace).get("update_url")
+    values = {"url": url, "scheme": key, "dialect": module.DIALECT} if url else None
+    _engine().set_source_endpoint(namespace, key, values)
 
 
 @bp.get("/outcomes")

@@ -157,13 +157,29 @@ GOVUK_CARDS: dict[str, tuple[Outcome, str]] = {
     "4000000000000119": (Outcome(FAIL, PROCESSING_ERROR, source="magic_card"), "Visa: processing error (P0050)"),
 }
 
+# GovPay+ publishes no test cards: the mock offers the common test numbers (docs/govpay-lk.md).
+GOVPAY_LK_CARDS: dict[str, tuple[Outcome, str]] = {
+    "4242424242424242": (Outcome(SUCCEED, source="magic_card"), "Visa: succeeds"),
+    "5555555555554444": (Outcome(SUCCEED, source="magic_card"), "Mastercard: succeeds"),
+    "4000000000000002": (Outcome(FAIL, CARD_DECLINED, source="magic_card"), "Visa: declined"),
+    "4000000000009995": (Outcome(FAIL, INSUFFICIENT_FUNDS, source="magic_card"), "Visa: insufficient funds"),
+    "4000003800000446": (Outcome(SUCCEED, challenge=True, source="magic_card"), "Visa: 3DS challenge"),
+}
+
 MAGIC_CARDS: dict[str, dict[str, tuple[Outcome, str]]] = {
     "hyperswitch": HYPERSWITCH_CARDS,
     "govuk": GOVUK_CARDS,
+    "govpay-lk": GOVPAY_LK_CARDS,
 }
 
 UPI_SUCCESS = "success@upi"
 UPI_FAILURE = "failure@upi"
+
+# Test banks for bank payments (online banking): the bank says yes or no at once.
+TEST_BANKS: dict[str, tuple[Outcome, str]] = {
+    "TESTBANK-APPROVE": (Outcome(SUCCEED, source="magic_bank"), "Test Bank: approves"),
+    "TESTBANK-DECLINE": (Outcome(FAIL, PAYMENT_METHOD_FAILED, source="magic_bank"), "Test Bank: declines"),
+}
 
 
 def is_magic_card(number: str) -> bool:
@@ -202,6 +218,15 @@ def for_upi(vpa: str, scripted: Outcome | None, draw_rate) -> Outcome:
         return Outcome(FAIL, PAYMENT_METHOD_FAILED, asynchronous=True, source="magic_vpa")
     outcome = by_rate(draw_rate("upi"), PAYMENT_METHOD_FAILED)
     return Outcome(outcome.result, outcome.reason, asynchronous=True, source="rate")
+
+
+def for_bank(bank: str, scripted: Outcome | None, draw_rate) -> Outcome:
+    """A bank payment: scripted, then the test bank's answer, then the bank_redirect rate."""
+    if scripted is not None:
+        return scripted
+    if bank in TEST_BANKS:
+        return TEST_BANKS[bank][0]
+    return by_rate(draw_rate("bank_redirect"), PAYMENT_METHOD_FAILED)
 
 
 def for_method(method: str, scripted: Outcome | None, draw_rate) -> Outcome:

@@ -587,6 +587,8 @@ def _decide(work: Work, payment: Payment) -> Outcome:
         return outcomes.for_card(payment.dialect, number, work.config["card_policy"], scripted, draw_rate)
     if "upi" in stored:
         return outcomes.for_upi(stored["upi"]["vpa"], scripted, draw_rate)
+    if "bank_redirect" in stored:
+        return outcomes.for_bank(stored["bank_redirect"].get("bank", ""), scripted, draw_rate)
     return outcomes.for_method(payment.payment_method or "card", scripted, draw_rate)
 
 

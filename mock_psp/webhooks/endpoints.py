@@ -61,6 +61,8 @@ class Endpoint:
             return namespace.hyperswitch.payment_response_hash_key
         if self.scheme == "govuk":
             return namespace.govuk.webhook_signing_secret
+        if self.scheme == "govpay_lk":
+            return ""  # GovPay+ authenticates with the namespace's bearer token or OAuth2 instead
         raise RuntimeError("standard endpoints always have their own secret")
 
     def accepts(self, dialect: str, event_type: str, explicit_only: bool = False) -> bool:
@@ -242,12 +244,17 @@ def list_for(db: Database, namespace_id: str) -> list[Endpoint]:
     return [Endpoint.from_row(r) for r in rows]
 
 
-def profile_endpoint(db: Database, namespace_id: str) -> Endpoint | None:
+def source_endpoint(db: Database, namespace_id: str, source: str) -> Endpoint | None:
+    """The endpoint a dialect's own settings own ('profile': Hyperswitch's webhook_url; 'govpay_lk')."""
     row = db.execute(
-        "SELECT * FROM webhook_endpoints WHERE namespace_id = ? AND source = 'profile' ORDER BY created_at LIMIT 1",
-        [namespace_id],
+        "SELECT * FROM webhook_endpoints WHERE namespace_id = ? AND source = ? ORDER BY created_at LIMIT 1",
+        [namespace_id, source],
     ).fetchone()
     return Endpoint.from_row(row) if row else None
+
+
+def profile_endpoint(db: Database, namespace_id: str) -> Endpoint | None:
+    return source_endpoint(db, namespace_id, "profile")
 
 
 def pop_script(db: Database, endpoint: Endpoint) -> str | None:

@@ -61,9 +61,13 @@ class Result:
     response_excerpt: str | None = None
     request_headers: dict | None = None
     response_headers: dict | None = None
+    # Set by senders that judge the answer's body too (GovPay+ wants an acknowledgement).
+    accepted: bool | None = None
 
     @property
     def ok(self) -> bool:
+        if self.accepted is not None:
+            return self.accepted
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
@@ -82,10 +86,14 @@ class Plan:
 
 
 class WebhookEngine:
-    def __init__(self, store, renderers: dict[str, Any], base_url: Callable[[], str]):
+    def __init__(self, store, renderers: dict[str, Any], base_url: Callable[[], str],
+                 senders: dict[str, Callable] | None = None):
+        """``senders``: per scheme, a callable(endpoint, namespace, body, copies) -> [Result] for
+        schemes that are more than a signed POST (GovPay+: tokens, encryption, acknowledgements)."""
         self.store = store
         self.renderers = renderers
         self.base_url = base_url
+        self.senders = senders or {}
         self._local = threading.local()
 
     @property
@@ -276,6 +284,8 @@ class WebhookEngine:
             return [Result(sent=False, error=plan.error)]
         endpoint, event = plan.endpoint, plan.event
         body = event["body"].encode()
+        if endpoint.scheme in self.senders:
+            return self.senders[endpoint.scheme](endpoint, plan.namespace, body, plan.copies)
         headers = {
             "Content-Type": "application/json",
             "User-Agent": SCHEMES[endpoint.scheme].user_agent,
@@ -452,15 +462,19 @@ class WebhookEngine:
 
     def set_profile_endpoint(self, namespace: Namespace, url: str | None, events: list[str] | None) -> None:
         """The endpoint a dialect's own account settings name (Hyperswitch: the profile's webhook_url)."""
+        values = {"url": url, "scheme": "hyperswitch", "events": events} if url else None
+        self.set_source_endpoint(namespace, "profile", values)
+
+    def set_source_endpoint(self, namespace: Namespace, source: str, values: dict | None) -> None:
+        """Create, update or (values None) delete the one endpoint a dialect's settings own."""
         with self.store.write() as db:
-            existing = endpoints.profile_endpoint(db, namespace.id)
-            if url is None:
+            existing = endpoints.source_endpoint(db, namespace.id, source)
+            if values is None:
                 if existing is not None:
                     endpoints.delete(db, namespace.id, existing.id)
                 return
-            values = {"url": url, "scheme": "hyperswitch", "events": events}
             if existing is None:
-                endpoints.create(db, namespace, values, self.known_events, namespace.now_ms(), source="profile")
+                endpoints.create(db, namespace, values, self.known_events, namespace.now_ms(), source=source)
             else:
                 endpoints.update(db, namespace, existing.id, values, self.known_events, namespace.now_ms())
 

@@ -37,6 +37,9 @@ SCHEMES: dict[str, Scheme] = {
     "govuk": Scheme("govuk", (60, 300, 3600, 86400, 172800), 3.0, "GOV.UK Pay webhooks", "govuk"),
     # Standard Webhooks (Svix's reference schedule): 5s, 5m, 30m, 2h, 5h, 10h, 10h.
     "standard": Scheme("standard", (5, 300, 1800, 7200, 18000, 36000, 36000), 15.0, "mock-psp webhooks", None),
+    # GovPay+ update calls: authenticated by bearer token, not signed; no public schedule,
+    # so the mock's choice (docs/govpay-lk.md): 1m, 5m, 30m, 2h, 12h.
+    "govpay_lk": Scheme("govpay_lk", (60, 300, 1800, 7200, 43200), 10.0, "GovPay+ (mock-psp)", "govpay-lk"),
 }
 
 
@@ -70,4 +73,6 @@ def sign(scheme: str, secret: str, body: bytes, message_id: str, timestamp: int)
             "webhook-timestamp": str(timestamp),
             "webhook-signature": f"v1,{signature}",
         }
+    if scheme == "govpay_lk":
+        return {}  # authenticated by the sender (a bearer token), not signed
     raise ValueError(f"unknown scheme {scheme!r}")

@@ -1,0 +1,222 @@
+"""GovPay+ (Sri Lanka), mounted under /govpay-lk.
+
+- ``GET /pay?ref=&return=``: the citizen arrives; the provider asks the merchant
+  what the reference costs (presentment) and opens the hosted checkout;
+- ``GET /v1/transactions/{transactionID}`` and ``GET /v1/transactions?refNo=``:
+  the status inquiry a merchant uses to verify an update before acting on it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import urlsplit
+
+from flask import Blueprint
+from flask import current_app
+from flask import jsonify
+from flask import request
+
+from checkout import routes as checkout
+from ...domain import namespaces
+from ...domain import payments
+from ...domain.errors import DomainError
+from ...domain.namespaces import Namespace
+from ...domain.payments import NewPayment
+from ...domain.work import unit_of_work
+from . import errors
+from . import serialize
+from . import settings as gp
+from .caller import CallResult
+
+PREFIX = "/govpay-lk"
+REF_NO = re.compile(r"^[A-Za-z0-9]{1,20}$")
+OPEN = (payments.CREATED, payments.CUSTOMER_ACTION, payments.PROCESSING)
+
+bp = Blueprint("govpay_lk", __name__, url_prefix=PREFIX)
+log = logging.getLogger(__name__)
+
+
+def _provider():
+    return current_app.extensions["mock_psp"]
+
+
+def _store():
+    return _provider().store
+
+
+def error_response(error: errors.GovpayError):
+    response = jsonify(error.body())
+    response.status_code = error.status
+    return response
+
+
+@bp.errorhandler(errors.GovpayError)
+def _govpay_error(error: errors.GovpayError):
+    return error_response(error)
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(error: DomainError):
+    return error_response(errors.from_domain(error))
+
+
+def http_error(status: int):
+    return error_response(errors.routing_error(status))
+
+
+def unexpected_error():
+    return error_response(errors.unexpected())
+
+
+# -- the citizen arrives -----------------------------------------------------------------
+
+
+@bp.get("/pay")
+def pay():
+    ref, return_url = request.args.get("ref", "").strip(), request.args.get("return", "").strip()
+    if not REF_NO.match(ref):
+        return checkout.problem(400, "We could not find that reference",
+                                "A payment reference is 1 to 20 letters and digits.", "invalid_reference")
+    parts = urlsplit(return_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return checkout.problem(400, "Something is wrong with this link",
+                                "The service did not say where to send you back (return).", "invalid_return")
+    namespace = _namespace_for(return_url, request.args.get("subinstId"))
+    if namespace is None:
+        return checkout.problem(404, "This service does not take GovPay payments",
+                                "No GovPay+ service is set up for it (validate_url).", "not_configured")
+    resumed = _open_transaction(namespace, ref)
+    if resumed is not None:
+        return checkout.resume(namespace.id, resumed.id) or checkout.start(namespace, resumed)
+    return _present_and_start(namespace, ref, return_url)
+
+
+def _namespace_for(return_url: str, subinst_id: str | None) -> Namespace | None:
+    """By subinstId if given; else the namespace that registered the return URL's origin; else the default."""
+    parts = urlsplit(return_url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    with _store().read() as db:
+        candidates = [n for n in namespaces.list_all(db) if gp.current(n)["validate_url"]]
+    if subinst_id:
+        return next((n for n in candidates if gp.current(n)["subinst_id"] == subinst_id), None)
+    by_origin = [n for n in candidates if origin in n.config.get("allowed_origins", [])]
+    if by_origin:
+        return by_origin[-1]  # the latest set up, when several share an origin
+    return next((n for n in candidates if n.is_default), None)
+
+
+def _open_transaction(namespace: Namespace, ref: str):
+    """One open session per reference: a second visit resumes it rather than starting another."""
+    with _store().read() as db:
+        row = db.execute(
+            f"SELECT id FROM payments WHERE namespace_id = ? AND dialect = ? AND reference = ? AND status IN "
+            f"({', '.join('?' * len(OPEN))}) AND session_expires_at > ? ORDER BY created_at DESC LIMIT 1",
+            [namespace.id, gp.DIALECT, ref, *OPEN, namespace.now_ms()]).fetchone()
+    return payments.get_payment(_store(), namespace.id, row["id"]) if row else None
+
+
+def _present_and_start(namespace: Namespace, ref: str, return_url: str):
+    config = gp.current(namespace)
+    with unit_of_work(_store(), namespace.id) as work:  # the id is drawn from the namespace's seed
+        transaction_id = work.draws.token(16, "0123456789")
+    request_body = serialize.request_envelope(config, transaction_id, [("refNo", ref)])
+    # No transaction is open here: the merchant may call the inquiry back while answering.
+    result = _provider().govpay.call(config, config["validate_url"], request_body)
+    refusal = _presentment_refusal(result, return_url)
+    if refusal is not None:
+        log.info("govpay-lk presentment of %s refused: %s %s", ref, result.status, result.error)
+        return refusal
+    try:
+        amount, currency = _amount_of(result.body)
+    except ValueError as why:
+        return checkout.problem(502, "The service is not available", f"Its answer could not be read: {why}",
+                                "bad_presentment", return_url)
+    payment = payments.create_payment(_store(), namespace.id, NewPayment(
+        dialect=gp.DIALECT, payment_id=transaction_id, amount=amount, currency=currency, reference=ref,
+        return_url=return_url, description=config["service_name"] or None,
+        session_expiry_seconds=config["session_ttl_seconds"],
+        attributes={"subinst_id": config["subinst_id"], "service_id": config["service_id"],
+                    "service_name": config["service_name"], "presentment": result.body.get("presentmentData")}))
+    _provider().after_change()
+    return checkout.start(namespace, payment)
+
+
+def _presentment_refusal(result: CallResult, return_url: str):
+    code = (result.body or {}).get("error") if isinstance(result.body, dict) else None
+    if result.error and result.status != 200:
+        return checkout.problem(502, "The service is not available",
+                                f"GovPay could not reach the service ({result.error}). Try again later.",
+                                "unavailable", return_url)
+    if result.status == 404 or code == "invalid_reference":
+        return checkout.problem(404, "We could not find that reference",
+                                "The service does not recognise this payment reference.", "invalid_reference",
+                                return_url)
+    if result.status == 409 or code == "not_payable":
+        return checkout.problem(409, "This reference cannot be paid now",
+                                "It may already be paid, or it has expired. Check with the service.", "not_payable",
+                                return_url)
+    if result.status != 200 or result.error:
+        detail = result.error or f"HTTP {result.status}"
+        return checkout.problem(502, "The service is not available",
+                                f"GovPay could not get the amount to pay ({detail}). Try again later.",
+                                "unavailable", return_url)
+    return None
+
+
+def _amount_of(body) -> tuple[int, str]:
+    """The amount (minor units) and currency from a PresentmentResponse."""
+    items = body.get("presentmentData") if isinstance(body, dict) else None
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise ValueError("no presentmentData")
+
+    def flag(item, name):
+        return str(item.get(name, "")).strip().lower() == "true"
+
+    amount_item = next((i for i in items if flag(i, "isPaymentAmount")), None) or next(
+        (i for i in items if i.get("returnedParam") == "amount"), None)
+    if amount_item is None:
+        raise ValueError("no amount (isPaymentAmount) in presentmentData")
+    currency_item = next((i for i in items if i.get("returnedParam") == "currency"), None)
+    currency = str((currency_item or {}).get("initialValue") or "LKR").strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise ValueError(f"currency {currency!r} is not an ISO 4217 code")
+    return serialize.minor_units(amount_item.get("initialValue", ""), currency), currency
+
+
+# -- the status inquiry ---------------------------------------------------------------------
+
+
+def _authenticate() -> Namespace:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        raise errors.unauthorized()
+    key = header[len("Bearer "):].strip()
+    with _store().read() as db:
+        found = next((n for n in namespaces.list_all(db) if gp.api_key(n) == key), None)
+    if found is None:
+        raise errors.unauthorized()
+    return found
+
+
+@bp.get("/v1/transactions/<transaction_id>")
+def get_transaction(transaction_id: str):
+    namespace = _authenticate()
+    payment = payments.get_payment(_store(), namespace.id, transaction_id)
+    if payment.dialect != gp.DIALECT:
+        raise errors.GovpayError(404, "not_found", "no such transaction")
+    return jsonify(serialize.transaction_json(payment))
+
+
+@bp.get("/v1/transactions")
+def find_transactions():
+    namespace = _authenticate()
+    ref = request.args.get("refNo", "")
+    if not REF_NO.match(ref):
+        raise errors.GovpayError(400, "bad_request", "give refNo: 1 to 20 letters and digits")
+    with _store().read() as db:
+        ids = [r["id"] for r in db.execute(
+            "SELECT id FROM payments WHERE namespace_id = ? AND dialect = ? AND reference = ? "
+            "ORDER BY created_at DESC, id DESC", [namespace.id, gp.DIALECT, ref])]
+    found = [serialize.transaction_json(payments.get_payment(_store(), namespace.id, i)) for i in ids]
+    return jsonify({"refNo": ref, "transactions": found})
