@@ -70,6 +70,7 @@ class FakeGo:
     tokens_issued: list[str] = field(default_factory=list)
 
     def __post_init__(self):
+        self.subinst_id = "SUB" + secrets.token_hex(4).upper()
         self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.lock = threading.Lock()
 
@@ -82,7 +83,7 @@ class FakeGo:
         auth = ({"type": "oauth2", "token_url": f"{url}/oauth/token", "client_id": "govpay",
                  "client_secret": "s3cret", "scope": "payments"} if self.oauth
                 else {"type": "bearer", "token": self.token})
-        return {"validate_url": f"{url}/validate", "update_url": f"{url}/update", "subinst_id": "SUB001",
+        return {"validate_url": f"{url}/validate", "update_url": f"{url}/update", "subinst_id": self.subinst_id,
                 "service_id": "SRV001", "service_name": "Test service", "auth": auth,
                 "encryption_public_key": self.public_pem if self.encryption else None}
 
@@ -107,7 +108,7 @@ def app_for(go: FakeGo) -> Flask:
             key = go.private_key.decrypt(base64.b64decode(request.headers["TransactionKey"]), oaep)
             body["data"] = [{k: decrypt(key, v) for k, v in item.items()} for item in body["data"]]
         with go.lock:
-            go.calls.append(Call(kind, dict(request.headers), body, key is not None))
+            go.calls.append(Call(kind, {k.lower(): v for k, v in request.headers.items()}, body, key is not None))
         return body, key
 
     def items_answer(body: dict, key: bytes | None, name: str, items: list[dict]) -> dict:

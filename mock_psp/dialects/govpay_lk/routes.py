@@ -98,8 +98,8 @@ def _namespace_for(return_url: str, subinst_id: str | None) -> Namespace | None:
     origin = f"{parts.scheme}://{parts.netloc}"
     with _store().read() as db:
         candidates = [n for n in namespaces.list_all(db) if gp.current(n)["validate_url"]]
-    if subinst_id:
-        return next((n for n in candidates if gp.current(n)["subinst_id"] == subinst_id), None)
+    if subinst_id:  # the latest set up, when several claim it
+        return next((n for n in reversed(candidates) if gp.current(n)["subinst_id"] == subinst_id), None)
     by_origin = [n for n in candidates if origin in n.config.get("allowed_origins", [])]
     if by_origin:
         return by_origin[-1]  # the latest set up, when several share an origin
@@ -217,6 +217,6 @@ def find_transactions():
     with _store().read() as db:
         ids = [r["id"] for r in db.execute(
             "SELECT id FROM payments WHERE namespace_id = ? AND dialect = ? AND reference = ? "
-            "ORDER BY created_at DESC, id DESC", [namespace.id, gp.DIALECT, ref])]
+            "ORDER BY created_at DESC, rowid DESC", [namespace.id, gp.DIALECT, ref])]
     found = [serialize.transaction_json(payments.get_payment(_store(), namespace.id, i)) for i in ids]
     return jsonify({"refNo": ref, "transactions": found})
