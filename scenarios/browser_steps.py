@@ -37,6 +37,9 @@ def pay_in_browser(run: Run, args: dict) -> dict:
     if args.get("method") == "upi":
         checkout.locator("[data-test-id=method-upi]").click()
         checkout.locator("[name=vpa]").fill(args.get("vpa", "success@upi"))
+    elif args.get("method") == "bank":
+        checkout.locator("[data-test-id=method-bank]").click()
+        checkout.locator(f"[data-test-id=test-bank][value='{args.get('bank', 'TESTBANK-APPROVE')}']").check()
     else:
         _enter_card(checkout, args.get("card", HAPPY_CARD[run.dialect]))
     checkout.locator("[data-test-id=pay-button]").click()

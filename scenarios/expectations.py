@@ -65,7 +65,15 @@ def expect_orders(run: Run, args: dict) -> dict:
 
 
 def provider_payment(run: Run, payment_id: str) -> tuple[str | None, dict]:
+    """The payment as the provider's API shows it. GovPay+: ``payment_id`` is the reference, and
+    the answer is its latest transaction from the status inquiry."""
     namespace = run.vars["namespace"]
+    if run.dialect == "govpay-lk":
+        reply = run.http.get(f"{run.psp_url}/govpay-lk/v1/transactions", params={"refNo": payment_id}, timeout=30,
+                             headers={"Authorization": f"Bearer {namespace['govpay_lk']['api_key']}"})
+        transactions = reply.json().get("transactions") or []
+        latest = transactions[0] if transactions else {}
+        return latest.get("status"), latest
     if run.dialect == "govuk":
         reply = run.http.get(f"{run.psp_url}/govuk/v1/payments/{payment_id}", timeout=30,
                              headers={"Authorization": f"Bearer {namespace['govuk']['api_key']}"})

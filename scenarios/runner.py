@@ -27,8 +27,8 @@ from .browser import LazyBrowser
 from .loader import Scenario
 from .loader import Step
 
-DEFAULT_CURRENCY = {"hyperswitch": "USD", "govuk": "GBP"}
-HAPPY_CARD = {"hyperswitch": "4242424242424242", "govuk": "4444333322221111"}
+DEFAULT_CURRENCY = {"hyperswitch": "USD", "govuk": "GBP", "govpay-lk": "LKR"}
+HAPPY_CARD = {"hyperswitch": "4242424242424242", "govuk": "4444333322221111", "govpay-lk": "4242424242424242"}
 WHOLE_REFERENCE = re.compile(r"^\$\{([^}]+)\}$")
 ANY_REFERENCE = re.compile(r"\$\{([^}]+)\}")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")

@@ -111,6 +111,8 @@ def sync_order(run: Run, args: dict) -> dict:
 @step("send_webhook")
 def send_webhook(run: Run, args: dict) -> dict:
     """A webhook made up by the scenario, signed with the real secret, a wrong one, or not at all."""
+    if run.dialect == "govpay-lk":
+        return _send_govpay_update(run, args)
     body = json.dumps(_made_up_event(run, args)).encode()
     headers = {"Content-Type": "application/json"}
     signature = args.get("signature", "valid")
@@ -119,6 +121,45 @@ def send_webhook(run: Run, args: dict) -> dict:
     reply = run.http.post(f"{run.shop_url}/webhooks/{run.dialect}", data=body, headers=headers, timeout=30)
     _expect_status(reply, args.get("expect_status"), "the merchant's webhook endpoint")
     return {"status": reply.status_code, "body": _json(reply)}
+
+
+def _send_govpay_update(run: Run, args: dict) -> dict:
+    """A made-up GovPay+ update call to the merchant's update_url: the real token (or a wrong one,
+    or none) and, when the merchant asked for it, GovPay+'s encryption."""
+    from mock_psp.dialects.govpay_lk import crypto
+
+    config = run.control("GET", "/_mock/config")["govpay_lk"]
+    transaction_id = args.get("event_id") or "".join(str(uuid.uuid4().int)[:16])
+    data = [{"seq": str(i), "paramName": name, "value": value} for i, (name, value) in enumerate([
+        ("refNo", args["payment"]), ("amount", args.get("amount", "1.00")), ("currency", "LKR"),
+        ("status", args.get("status", "SUCCESS")), ("paymentMethod", "CARD"),
+        ("gatewayTransactionId", "GPGSCENARIO"), ("timestamp", _now_iso())], 1)]
+    headers = {"Content-Type": "application/json"}
+    signature = args.get("signature", "valid")
+    if signature == "valid":
+        headers["Authorization"] = f"Bearer {_govpay_token(run, config)}"
+    elif signature == "wrong":
+        headers["Authorization"] = "Bearer not-the-token"
+    if config.get("encryption_public_key"):
+        key = crypto.new_transaction_key()
+        headers[crypto.HEADER] = crypto.wrap_key(config["encryption_public_key"], key)
+        data = crypto.encrypt_items(key, data)
+    body = {"transactionID": transaction_id, "subinstId": config["subinst_id"], "serviceid": config["service_id"],
+            "serviceName": config["service_name"], "data": data}
+    reply = run.http.post(config["update_url"], json=body, headers=headers, timeout=30)
+    _expect_status(reply, args.get("expect_status"), "the merchant's GovPay+ update endpoint")
+    return {"status": reply.status_code, "body": _json(reply)}
+
+
+def _govpay_token(run: Run, config: dict) -> str:
+    auth = config["auth"]
+    if auth["type"] == "bearer":
+        return auth["token"]
+    if auth["type"] == "oauth2":
+        reply = run.http.post(auth["token_url"], data={"grant_type": "client_credentials"},
+                              auth=(auth["client_id"], auth["client_secret"]), timeout=30)
+        return reply.json().get("access_token", "")
+    return ""
 
 
 def _made_up_event(run: Run, args: dict) -> dict:
@@ -162,7 +203,9 @@ def provider_request(run: Run, args: dict) -> dict:
     auth = args.get("auth", "secret")
     namespace = run.vars["namespace"]
     if auth != "none":
-        if args["path"].startswith("/govuk"):
+        if args["path"].startswith("/govpay-lk"):
+            headers.setdefault("Authorization", f"Bearer {namespace['govpay_lk']['api_key']}")
+        elif args["path"].startswith("/govuk"):
             headers.setdefault("Authorization", f"Bearer {namespace['govuk']['api_key']}")
         else:
             key = namespace["hyperswitch"]["api_key" if auth == "secret" else "publishable_key"]

@@ -57,7 +57,7 @@ def test_each_problem_is_reported_with_its_line(tmp_path):
           - refund: {order: x, colour: red}
     """)
     assert found[0].startswith("1: name:")
-    assert found[1] == "2: dialect: 'stripe' is not one of ['hyperswitch', 'govuk']"
+    assert found[1] == "2: dialect: 'stripe' is not one of ['hyperswitch', 'govuk', 'govpay-lk']"
     assert found[2] == "4: steps/0/create_order/amount: 'lots' is not valid here: give an integer or a ${reference}"
     assert found[3].startswith("5: steps/1/refund: unknown key(s)") and "'colour'" in found[3]
 
