@@ -6,11 +6,12 @@ from .base import Event
 from .base import PaymentTruth
 from .base import ProviderError
 from .base import RefundTruth
+from .govpay_lk import GovpayLkClient
 from .govuk import GovukClient
 from .hyperswitch import HyperswitchClient
 
-CLIENTS = {"hyperswitch": HyperswitchClient, "govuk": GovukClient}
+CLIENTS = {"hyperswitch": HyperswitchClient, "govuk": GovukClient, "govpay-lk": GovpayLkClient}
 DIALECTS = tuple(CLIENTS)
 
-__all__ = ["CLIENTS", "DIALECTS", "Event", "GovukClient", "HyperswitchClient", "PaymentTruth", "ProviderError",
-           "RefundTruth"]
+__all__ = ["CLIENTS", "DIALECTS", "Event", "GovpayLkClient", "GovukClient", "HyperswitchClient", "PaymentTruth",
+           "ProviderError", "RefundTruth"]
