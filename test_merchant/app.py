@@ -1,7 +1,7 @@
 """The test merchant's Flask app: the shop pages, the webhook receiver and /_merchant/.
 
 ``create_app(config)`` builds one self-contained shop; two can run side by side.
-Config keys: ``dialect`` (hyperswitch | govuk), ``psp_url``, ``db`` (a file, or
+Config keys: ``dialect`` (hyperswitch | govuk | govpay-lk), ``psp_url``, ``db`` (a file, or
 ``:memory:``), ``scheme`` (webhook signature scheme; default the dialect's),
 ``reconcile_after`` (seconds, default 900), ``product`` ({name, amount, currency}).
 Connect it to the provider with :func:`test_merchant.provision.provision` once it
@@ -25,10 +25,12 @@ from flask import request
 from flask import url_for
 from werkzeug.exceptions import HTTPException
 
+from .govpay_lk import MAX_TOKEN_REQUEST_BYTES
 from .orders import OrderError
 from .provision import saved_wiring
 from .psp import DIALECTS
 from .psp.base import ProviderError
+from .psp.govpay_lk import DIALECT as GOVPAY_LK
 from .service import DEFAULT_RECONCILE_AFTER
 from .service import Merchant
 from .service import Wiring
@@ -38,11 +40,13 @@ from .webhooks import MAX_WEBHOOK_BYTES
 PRODUCTS = {
     "hyperswitch": {"name": "Blue mug", "amount": 1999, "currency": "USD"},
     "govuk": {"name": "Passport renewal fee", "amount": 8250, "currency": "GBP"},
+    "govpay-lk": {"name": "Birth certificate copy", "amount": 150000, "currency": "LKR"},
 }
 
 shop = Blueprint("shop", __name__)
 api = Blueprint("merchant_api", __name__, url_prefix="/_merchant")
 hooks = Blueprint("webhooks", __name__)
+govpay = Blueprint("govpay_lk", __name__)  # GovPay+ calls the shop (docs/merchant.md, "GovPay+")
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -64,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(shop)
     app.register_blueprint(api)
     app.register_blueprint(hooks)
+    app.register_blueprint(govpay)
     app.register_error_handler(OrderError, _order_error)
     app.register_error_handler(ProviderError, _provider_error)
     app.register_error_handler(HTTPException, _http_error)
@@ -76,11 +81,16 @@ def _merchant() -> Merchant:
     return current_app.extensions["test_merchant"]
 
 
+GOVPAY_PATHS = ("/govpay-lk/", "/oauth/")
+
+
 def _wants_json() -> bool:
-    return request.path.startswith(("/_merchant", "/webhooks"))
+    return request.path.startswith(("/_merchant", "/webhooks", *GOVPAY_PATHS))
 
 
 def _error(status: int, code: str, message: str, **extra):
+    if request.path.startswith(GOVPAY_PATHS):
+        return jsonify({"error": code, "message": message}), status  # GovPay+'s error shape
     if _wants_json():
         return jsonify({"error": {"code": code, "message": message, **extra}}), status
     return render_template("merchant/error.html", status=status, message=message), status
@@ -137,7 +147,14 @@ def config():
                     "url": wiring.url, "webhook_url": f"{wiring.url}/webhooks/{wiring.dialect}" if wiring.url else None,
                     "webhook_endpoint_id": wiring.endpoint_id, "signature_scheme": wiring.scheme,
                     "reconcile_after_seconds": merchant.reconcile_after,
-                    "max_webhook_bytes": MAX_WEBHOOK_BYTES})
+                    "max_webhook_bytes": MAX_WEBHOOK_BYTES, **_govpay_config(merchant)})
+
+
+def _govpay_config(merchant: Merchant) -> dict:
+    if merchant.wiring.dialect != GOVPAY_LK:
+        return {}
+    described = merchant.govpay.describe(merchant.wiring.url)
+    return {"webhook_url": described["update_url"] if described else None, "govpay_lk": described}
 
 
 @api.post("/orders")
@@ -204,6 +221,36 @@ def receive_webhook(dialect: str):
     return jsonify(answer), status
 
 
+# -- GovPay+: the provider calls the shop ----------------------------------------------------------
+
+
+def _capped_body(cap: int) -> tuple[bytes, int | None]:
+    """The body, read to at most one byte over ``cap`` (none of it if the declared length is over)."""
+    declared = request.content_length
+    return (b"" if (declared or 0) > cap else request.stream.read(cap + 1)), declared
+
+
+@govpay.post("/govpay-lk/validate")
+def govpay_presentment():
+    body, declared = _capped_body(MAX_WEBHOOK_BYTES)
+    status, answer = _merchant().govpay.presentment(body, request.headers, request.remote_addr, declared)
+    return jsonify(answer), status
+
+
+@govpay.post("/govpay-lk/update")
+def govpay_update():
+    body, declared = _capped_body(MAX_WEBHOOK_BYTES)
+    status, answer = _merchant().govpay.update(body, request.headers, request.remote_addr, declared)
+    return jsonify(answer), status
+
+
+@govpay.post("/oauth/token")
+def oauth_token():
+    body, declared = _capped_body(MAX_TOKEN_REQUEST_BYTES)
+    status, answer, headers = _merchant().govpay.issue_token(request.headers.get("Authorization"), body, declared)
+    return jsonify(answer), status, headers
+
+
 # -- the shop --------------------------------------------------------------------------------------
 
 
@@ -212,7 +259,7 @@ def _product() -> dict:
 
 
 def _money(amount: int, currency: str) -> str:
-    symbol = {"GBP": "£", "USD": "$", "EUR": "€", "INR": "₹"}.get(currency)
+    symbol = {"GBP": "£", "USD": "$", "EUR": "€", "INR": "₹", "LKR": "Rs "}.get(currency)
     value = f"{amount / 100:,.2f}"
     return f"{symbol}{value}" if symbol else f"{value} {currency}"
 
@@ -227,8 +274,10 @@ def money_filter(order_or_amount: Any, currency: str | None = None) -> str:
 @shop.get("/")
 def product_page():
     # The form token makes a double-clicked Pay one order (it is the order's idempotency key).
+    # GovPay+ has no SDK modal: its payments are made on GovPay's own page only.
     return render_template("merchant/product.html", product=_product(), token=secrets.token_hex(12),
-                           connected=_merchant().client is not None)
+                           connected=_merchant().client is not None,
+                           redirect_only=_merchant().wiring.dialect == GOVPAY_LK)
 
 
 @shop.post("/buy")
@@ -240,7 +289,7 @@ def buy():
     checkout = order["checkout"]
     if order["state"] != "pending" or not checkout.get("redirect_url"):
         return redirect(url_for("shop.returned", order_id=order["id"]), code=303)
-    if mode == "modal":
+    if mode == "modal" and _merchant().wiring.dialect != GOVPAY_LK:
         return render_template("merchant/pay.html", order=order, checkout=checkout,
                                sdk=f"{_merchant().wiring.psp_url}/sdk/v1/mock-psp.js",
                                return_url=url_for("shop.returned", order_id=order["id"]))
@@ -254,8 +303,12 @@ def returned(order_id: str):
     merchant = _merchant()
     signature = merchant.psp.verify_return(request.url)
     order = merchant.sync_order(order_id, "customer returned")
+    # A GovPay+ reference stays payable after a failed attempt: offer to try again.
+    retry_url = order["checkout"].get("redirect_url") if (merchant.wiring.dialect == GOVPAY_LK
+                                                          and order["state"] == "pending") else None
     return render_template("merchant/return.html", order=order, signature=signature,
-                           payment_error=request.args.get("payment_error"), claimed=request.args.get("status"))
+                           payment_error=request.args.get("payment_error"), claimed=request.args.get("status"),
+                           retry_url=retry_url)
 
 
 @shop.get("/orders")

@@ -146,6 +146,13 @@ def settle(db: Database, order_id: str, cause: str, now: float) -> bool:
     return True
 
 
+def note(db: Database, order_id: str, cause: str, now: float) -> None:
+    """Put in the order's history something that did not move it (a failed GovPay+ attempt
+    leaves the order pending): a row from its state to the same state."""
+    state = get_order(db, order_id)["state"]
+    _log(db, order_id, state, state, cause, now)
+
+
 def _log(db: Database, order_id: str, from_state: str | None, to_state: str, cause: str, now: float) -> None:
     db.execute("INSERT INTO transitions (order_id, from_state, to_state, cause, at) VALUES (?, ?, ?, ?, ?)",
                [order_id, from_state, to_state, cause, now])

@@ -15,8 +15,12 @@ from dataclasses import field
 
 from . import orders as o
 from .clock import MerchantClock
+from .govpay_lk import GovpayLk
 from .psp import CLIENTS
+from .psp.base import PaymentTruth
 from .psp.base import ProviderError
+from .psp.govpay_lk import CURRENCY as GOVPAY_LK_CURRENCY
+from .psp.govpay_lk import DIALECT as GOVPAY_LK
 from .store import Store
 from .webhooks import has_orphan_refund
 from .webhooks import Receiver
@@ -49,6 +53,7 @@ class Merchant:
         self.clock = MerchantClock(wiring.psp_url, wiring.namespace)
         self.client = CLIENTS[wiring.dialect](self._api_base(), wiring.credentials) if wiring.credentials else None
         self.webhooks = Receiver(self)
+        self.govpay = GovpayLk(self)  # GovPay+'s calls to the shop (presentment, update, OAuth2 tokens)
 
     def _api_base(self) -> str:
         return f"{self.wiring.psp_url.rstrip('/')}/{self.wiring.dialect}"
@@ -80,6 +85,13 @@ class Merchant:
             raise o.OrderError(400, "invalid_currency", "currency must be a three-letter ISO 4217 code, e.g. GBP")
         if description is not None and not isinstance(description, str):
             raise o.OrderError(400, "invalid_description", "description must be a string")
+        if self.wiring.dialect == GOVPAY_LK:
+            if card is not None:
+                raise o.OrderError(400, "card_not_supported", "GovPay+ payments are made on GovPay's page: create the "
+                                                              "order without a card and send the customer to its "
+                                                              "checkout.redirect_url")
+            if currency != GOVPAY_LK_CURRENCY:
+                raise o.OrderError(400, "invalid_currency", "GovPay+ takes LKR only")
         card_details = parse_card(card) if card is not None else None
         if self.wiring.dialect == "govuk" and currency != "GBP":
             raise o.OrderError(400, "invalid_currency", "GOV.UK Pay takes GBP only")
@@ -129,11 +141,18 @@ class Merchant:
         with self.store.read() as db:
             order = o.get_order(db, order_id)
         if order["payment_id"]:
-            truth = self.psp.get_payment(order["payment_id"])
+            truth = self.payment_truth(order)
             with self.store.write() as db:
                 o.record_payment(db, order_id, truth, f"{cause}: provider says {truth.provider_status}", self.now())
             self._sync_refunds(order, cause)
         return self.order(order_id)
+
+    def payment_truth(self, order: dict) -> PaymentTruth:
+        """What the provider says of the order's payment. GovPay+: its reference's transactions,
+        a SUCCESS counting only for the order's own amount and currency."""
+        if self.wiring.dialect == GOVPAY_LK:
+            return self.psp.get_order_payment(order)
+        return self.psp.get_payment(order["payment_id"])
 
     def _sync_refunds(self, order: dict, cause: str) -> None:
         for truth in self.psp.list_refunds(order["payment_id"]):
@@ -147,6 +166,10 @@ class Merchant:
 
     def refund(self, order_id: str, amount: object = None) -> dict:
         """Open a pending refund, ask the provider; only its webhook (or reconciliation) finalises it."""
+        if self.wiring.dialect == GOVPAY_LK:
+            self.order(order_id)  # 404 for an order that does not exist
+            raise o.OrderError(409, "refunds_not_supported", "GovPay+ has no refund API: this shop cannot refund "
+                                                              "a GovPay+ payment")
         with self.store.write() as db:
             refund, available = o.open_refund(db, order_id, amount, self.now())
             order = o.get_order(db, order_id)

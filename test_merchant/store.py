@@ -102,6 +102,23 @@ def m001_orders(db: Database) -> None:
     )
 
 
+@migrations()
+def m002_govpay_lk_tokens(db: Database) -> None:
+    db.executescript(
+        """
+        -- OAuth2 access tokens this merchant issued to GovPay+ (client credentials).
+        -- Only their SHA-256 is kept: a token is looked up by its hash, never compared.
+        CREATE TABLE govpay_lk_tokens (
+            token_sha256 TEXT PRIMARY KEY,
+            client_id TEXT NOT NULL,
+            scope TEXT,
+            issued_at REAL NOT NULL,
+            expires_at REAL NOT NULL
+        );
+        """
+    )
+
+
 class Store:
     """One SQLite database for one merchant app, shared safely by its threads."""
 

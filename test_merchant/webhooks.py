@@ -26,14 +26,17 @@ from .psp.base import PENDING
 from .psp.base import REFUND_PENDING
 from .psp.base import Event
 from .psp.base import ProviderError
+from .psp.govpay_lk import DIALECT as GOVPAY_LK
+from .psp.govpay_lk import UPDATE as GOVPAY_UPDATE
 from .signatures import SignatureInvalid
 from .signatures import verify
 
 log = logging.getLogger("test_merchant.webhooks")
 
 MAX_WEBHOOK_BYTES = 256 * 1024
-# Results of a delivery that was refused before it reached the inbox.
-REFUSED = ("signature_invalid", "too_large", "malformed")
+# Results of a delivery that was refused before it reached the inbox (GovPay+ adds its
+# own: a call with a bad token, and one for a reference this shop never issued).
+REFUSED = ("signature_invalid", "too_large", "malformed", "unauthorized", "invalid_reference")
 INTERESTING_HEADERS = ("Content-Type", "Content-Length", "User-Agent", "X-Request-Id", "X-Webhook-Signature-512",
                        "Pay-Signature", "webhook-id", "webhook-timestamp", "webhook-signature")
 
@@ -49,12 +52,12 @@ class Receiver:
     def receive(self, dialect: str, body: bytes, headers, remote_addr: str | None,
                 declared_length: int | None = None) -> tuple[int, dict]:
         """Check, log and act on one delivery. Returns (HTTP status, JSON answer)."""
-        entry = {"received_at": self.merchant.now(), "dialect": dialect, "scheme": self.wiring.scheme or dialect,
-                 "request_id": headers.get("X-Request-Id") or f"req_{uuid.uuid4().hex}",
-                 "source_ip": remote_addr, "size": len(body),
-                 "headers": json.dumps({k: headers[k] for k in INTERESTING_HEADERS if k in headers})}
+        entry = self.new_entry(dialect, self.wiring.scheme or dialect, body, headers, remote_addr)
         if dialect != self.wiring.dialect:
             return self._refuse(entry, 404, "error", f"this merchant takes {self.wiring.dialect} webhooks")
+        if dialect == GOVPAY_LK:
+            return self._refuse(entry, 404, "error", "GovPay+ sends no webhooks: its calls go to /govpay-lk/validate "
+                                                     "and /govpay-lk/update")
         if (declared_length or 0) > MAX_WEBHOOK_BYTES or len(body) > MAX_WEBHOOK_BYTES:
             entry["size"] = max(len(body), declared_length or 0)
             return self._refuse(entry, 413, "too_large", f"body over {MAX_WEBHOOK_BYTES} bytes")
@@ -70,10 +73,10 @@ class Receiver:
             event = self.merchant.psp.parse_event(payload)
         except (ValueError, KeyError, TypeError, AttributeError) as why:
             return self._refuse(entry, 400, "malformed", f"not a {dialect} event: {why.__class__.__name__}: {why}")
-        row_id, duplicate_of = self._accept(entry, event)
+        row_id, duplicate_of = self.accept(entry, event)
         if duplicate_of is not None:
             return 200, {"received": True, "result": "duplicate", "log_id": row_id}
-        result = self._process(row_id)
+        result = self.process(row_id)
         return 200, {"received": True, "result": result, "log_id": row_id}
 
     @staticmethod
@@ -81,17 +84,29 @@ class Receiver:
         # Standard Webhooks timestamps are the real sending time, even under a virtual clock.
         return time.time()
 
-    def _refuse(self, entry: dict, status: int, result: str, detail: str) -> tuple[int, dict]:
+    def new_entry(self, dialect: str, scheme: str, body: bytes, headers, remote_addr: str | None) -> dict:
+        """The start of a log row for a delivery (or a GovPay+ call): when, from where, what size."""
+        return {"received_at": self.merchant.now(), "dialect": dialect, "scheme": scheme,
+                "request_id": headers.get("X-Request-Id") or f"req_{uuid.uuid4().hex}",
+                "source_ip": remote_addr, "size": len(body),
+                "headers": json.dumps({k: headers[k] for k in INTERESTING_HEADERS if k in headers})}
+
+    def record(self, entry: dict, result: str, detail: str, event: Event | None = None) -> int:
+        """Log a delivery or call that needs no further processing; returns its row id."""
+        fields = _event_fields(event) if event is not None else {}
         with self.merchant.store.write() as db:
-            row_id = db["webhook_log"].insert({**entry, "result": result, "detail": detail,
-                                               "processed_at": entry["received_at"]}).last_pk
+            return db["webhook_log"].insert({**entry, **fields, "result": result, "detail": detail,
+                                             "processed_at": entry["received_at"]}).last_pk
+
+    def _refuse(self, entry: dict, status: int, result: str, detail: str) -> tuple[int, dict]:
+        row_id = self.record(entry, result, detail)
         log.info("webhook %s refused: %s (%s)", row_id, result, detail)
         return status, {"error": {"code": result, "message": detail}}
 
-    def _accept(self, entry: dict, event: Event) -> tuple[int, int | None]:
-        """Put an accepted event in the inbox, or log it as a duplicate of one already there."""
-        fields = {"event_id": event.event_id, "event_type": event.event_type, "object_type": event.object_type,
-                  "object_id": event.object_id, "payment_id": event.payment_id}
+    def accept(self, entry: dict, event: Event) -> tuple[int, int | None]:
+        """Put an accepted event in the inbox, or log it as a duplicate of one already there.
+        Returns the new row's id and, for a duplicate, the id of the first one."""
+        fields = _event_fields(event)
         with self.merchant.store.write() as db:
             first = db.execute("SELECT id FROM webhook_log WHERE event_id = ? AND dialect = ? AND result NOT IN "
                                f"({', '.join('?' * len(REFUSED))}) AND result != 'duplicate' ORDER BY id LIMIT 1",
@@ -114,11 +129,12 @@ class Receiver:
                                              "ORDER BY id LIMIT ?", [*args, limit])]
         done = 0
         for row_id in rows:
-            if self._process(row_id) not in ("pending", "error"):
+            if self.process(row_id) not in ("pending", "error"):
                 done += 1
         return done
 
-    def _process(self, row_id: int) -> str:
+    def process(self, row_id: int) -> str:
+        """Act on one event of the inbox; it leaves the inbox unless the result is pending or error."""
         with self.merchant.store.read() as db:
             row = dict(db.execute("SELECT * FROM webhook_log WHERE id = ?", [row_id]).fetchone())
         try:
@@ -135,6 +151,8 @@ class Receiver:
         return result
 
     def _act(self, row: dict) -> tuple[str, str | None]:
+        if row["event_type"] == GOVPAY_UPDATE:
+            return self.merchant.govpay.act_on_update(row)
         with self.merchant.store.read() as db:
             order = o.find_by_payment(db, row["payment_id"])
             creating = order is None and has_order_awaiting_payment(db)
@@ -197,6 +215,11 @@ class Receiver:
                 where, args = "", []
             rows = db.execute(f"SELECT * FROM webhook_log {where} ORDER BY id LIMIT ?", [*args, limit]).fetchall()
         return [_log_json(dict(r)) for r in rows]
+
+
+def _event_fields(event: Event) -> dict:
+    return {"event_id": event.event_id, "event_type": event.event_type, "object_type": event.object_type,
+            "object_id": event.object_id, "payment_id": event.payment_id}
 
 
 def _log_json(row: dict) -> dict:
