@@ -9,16 +9,20 @@ import threading
 import click
 import requests
 
+from .govpay_lk import AUTH_TYPES as GOVPAY_AUTH_TYPES
 from .provision import ProvisionError
 from .psp import DIALECTS
+from .psp.govpay_lk import DIALECT as GOVPAY_LK
 from .run import start
 from .signatures import SCHEMES
 
 EXAMPLE = """
 Example:
 
+\b
   mock-psp serve --port 8420 &
   mock-psp merchant --port 8421 --psp-url http://127.0.0.1:8420 --dialect govuk
+  mock-psp merchant --port 8422 --dialect govpay-lk --govpay-auth oauth2
 """
 
 
@@ -31,25 +35,45 @@ Example:
               help="Which provider API the shop integrates with.")
 @click.option("--namespace", default=None, help="Use this provider namespace instead of creating one.")
 @click.option("--scheme", type=click.Choice(SCHEMES), default=None,
-              help="Webhook signature scheme to register. [default: the dialect's own]")
+              help="Webhook signature scheme to register (not for govpay-lk). [default: the dialect's own]")
+@click.option("--govpay-auth", type=click.Choice(GOVPAY_AUTH_TYPES), default=None,
+              help="govpay-lk: how GovPay+ authenticates its calls to the shop: a static bearer token, or OAuth2 "
+                   "client credentials at the shop's /oauth/token. [default: bearer, or what --db saved]")
+@click.option("--govpay-encryption/--no-govpay-encryption", default=None,
+              help="govpay-lk: register the shop's RSA public key, so GovPay+ encrypts its calls (RSA-OAEP "
+                   "transaction key, AES-256-CBC fields). [default: on, or what --db saved]")
 @click.option("--db", default=":memory:", show_default=True,
               help="The shop's SQLite file (keep it to survive restarts), or :memory:.")
 @click.option("--reconcile-after", type=float, default=900, show_default=True,
               help="Seconds an order may stay pending before the reconciliation sweep checks it.")
 @click.option("--public-url", default=None, help="The shop's URL as the provider should call it.")
 @click.pass_context
-def merchant(ctx, host, port, psp_url, dialect, namespace, scheme, db, reconcile_after, public_url) -> None:
+def merchant(ctx, host, port, psp_url, dialect, namespace, scheme, govpay_auth, govpay_encryption, db,
+             reconcile_after, public_url) -> None:
     if ctx.invoked_subcommand is not None:
         return
+    if dialect != GOVPAY_LK and (govpay_auth is not None or govpay_encryption is not None):
+        raise click.UsageError("--govpay-auth and --govpay-encryption are for --dialect govpay-lk only")
+    if dialect == GOVPAY_LK and scheme is not None:
+        raise click.UsageError("--scheme does not apply to govpay-lk: GovPay+ authenticates with a bearer token "
+                               "(--govpay-auth)")
     try:
         running = start(psp_url, dialect, host=host, port=port, db=db, namespace=namespace, scheme=scheme,
-                        reconcile_after=reconcile_after, public_url=public_url)
+                        reconcile_after=reconcile_after, public_url=public_url, govpay_auth=govpay_auth,
+                        govpay_encryption=govpay_encryption)
     except ProvisionError as error:
         raise click.ClickException(str(error)) from error
     wiring = running.merchant.wiring
+    if dialect == GOVPAY_LK:
+        gp = running.merchant.govpay.describe(wiring.url)
+        calls = (f"  GovPay+:     {gp['validate_url']} (presentment), {gp['update_url']} (update)\n"
+                 f"               auth {gp['auth']}{' via ' + gp['token_url'] if gp['token_url'] else ''}, "
+                 f"encryption {'on' if gp['encryption'] else 'off'}, subinstId {gp['subinst_id']}\n")
+    else:
+        calls = f"  webhooks:    {running.url}/webhooks/{dialect} ({wiring.scheme} signatures)\n"
     click.echo(f"mock-psp test merchant ({dialect}) on {running.url}\n"
                f"  shop:        {running.url}/\n"
-               f"  webhooks:    {running.url}/webhooks/{dialect} ({wiring.scheme} signatures)\n"
+               f"{calls}"
                f"  JSON API:    {running.url}/_merchant/\n"
                f"  provider:    {wiring.psp_url} (namespace {wiring.namespace})\n"
                "Ctrl-C stops it.")

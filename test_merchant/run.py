@@ -64,15 +64,19 @@ class RunningMerchant:
 
 def start(psp_url: str, dialect: str, *, host: str = "127.0.0.1", port: int = 0, db: str = ":memory:",
           namespace: str | None = None, scheme: str | None = None, reconcile_after: float | None = None,
-          public_url: str | None = None) -> RunningMerchant:
-    """Start a merchant on a background thread and connect it to the provider at ``psp_url``."""
+          public_url: str | None = None, govpay_auth: str | None = None,
+          govpay_encryption: bool | None = None) -> RunningMerchant:
+    """Start a merchant on a background thread and connect it to the provider at ``psp_url``.
+
+    ``govpay_auth`` (bearer | oauth2) and ``govpay_encryption`` apply to ``govpay-lk`` only."""
     config = {"dialect": dialect, "psp_url": psp_url, "db": db, "scheme": scheme}
     if reconcile_after is not None:
         config["reconcile_after"] = reconcile_after
     app = create_app(config)
     server = ServerThread(app, host, port)
     try:
-        provision(app.extensions["test_merchant"], public_url or server.url, namespace, scheme)
+        provision(app.extensions["test_merchant"], public_url or server.url, namespace, scheme,
+                  govpay_auth=govpay_auth, govpay_encryption=govpay_encryption)
     except Exception:
         server._server.stop()  # bound but not serving: release the port
         app.extensions["test_merchant"].store.close()

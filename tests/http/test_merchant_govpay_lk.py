@@ -1,5 +1,5 @@
 """The test merchant's GovPay+ side through Flask's test client: presentment, update, OAuth2
-tokens, encryption, orders by reference and reconciliation.
+tokens, encryption, orders by reference, reconciliation and provisioning.
 
 No provider runs here. The tests play GovPay+ themselves (``GovPay`` builds calls the
 way the provider does, encrypting them with the shop's public key), and the shop's
@@ -11,11 +11,16 @@ from __future__ import annotations
 import base64
 import json
 import re
+from urllib.parse import urlsplit
 
 import pytest
+from flask import Flask
+from flask import jsonify
+from flask import request
 
 from test_merchant import create_app
 from test_merchant import govpay_lk_crypto as crypto
+from test_merchant.provision import provision
 from test_merchant.psp.base import ProviderError
 from test_merchant.psp.govpay_lk import GovpayLkClient
 
@@ -704,3 +709,140 @@ def test_the_return_page_asks_the_inquiry_and_offers_another_try_after_a_failure
     shop.inquiry.add(order["payment_id"], transaction_id="2")
     page = shop.http.get(f"/orders/{order['id']}/return").get_data(as_text=True)
     assert 'data-state="paid"' in page and "retry-payment" not in page
+
+
+# -- provisioning ---------------------------------------------------------------------------------------
+
+
+class StubProvider:
+    """The provider's control API, as much of it as provisioning uses, behind ``requests``."""
+
+    def __init__(self):
+        self.namespaces: dict[str, dict] = {}
+        self.app = Flask(__name__)
+        self.app.add_url_rule("/_mock/namespaces", view_func=self.create, methods=["POST"])
+        self.app.add_url_rule("/_mock/namespaces/<ns_id>", view_func=self.show)
+        self.app.add_url_rule("/_mock/config", view_func=self.config, methods=["GET", "PUT"])
+        self.client = self.app.test_client()
+
+    def create(self):
+        ns_id = f"ns_{len(self.namespaces) + 1}"
+        self.namespaces[ns_id] = {"id": ns_id, "config": {}}
+        return jsonify(self.show(ns_id)), 201
+
+    def show(self, ns_id):
+        ns = self.namespaces[ns_id]
+        shown = {"id": ns_id, "clock": {"mode": "system"}}
+        if "govpay_lk" in ns["config"]:
+            shown["govpay_lk"] = {"api_key": f"gplk_{ns_id}", "base_url": f"{PSP}/govpay-lk"}
+        return shown
+
+    def config(self):
+        ns = self.namespaces[request.headers["X-Mock-Namespace"]]
+        if request.method == "PUT":
+            for key, value in request.get_json().items():
+                ns["config"][key] = {**ns["config"].get(key, {}), **value} if isinstance(value, dict) else value
+        return jsonify(ns["config"])
+
+
+@pytest.fixture
+def stub_provider(monkeypatch):
+    stub = StubProvider()
+
+    class Session:
+        def request(self, method, url, timeout=None, **kwargs):
+            parts = urlsplit(url)
+            assert f"{parts.scheme}://{parts.netloc}" == PSP
+            reply = stub.client.open(parts.path, method=method, **kwargs)
+            return _Response(reply)
+
+    monkeypatch.setattr("test_merchant.provision.requests.Session", Session)
+    return stub
+
+
+class _Response:
+    def __init__(self, reply):
+        self.status_code = reply.status_code
+        self.text = reply.get_data(as_text=True)
+        self._json = reply.get_json(silent=True)
+
+    def json(self):
+        return self._json
+
+
+def test_provisioning_sets_the_namespaces_govpay_settings_and_reads_the_inquiry_key(stub_provider, tmp_path):
+    app = create_app({"dialect": "govpay-lk", "db": str(tmp_path / "shop.db"), "psp_url": PSP})
+    merchant = app.extensions["test_merchant"]
+    wiring = provision(merchant, SHOP)
+    ns = stub_provider.namespaces[wiring.namespace]
+    gp = ns["config"]["govpay_lk"]
+    assert (gp["validate_url"], gp["update_url"], gp["service_name"]) == (
+        f"{SHOP}/govpay-lk/validate", f"{SHOP}/govpay-lk/update", "mock-psp test shop")
+    assert gp["subinst_id"].startswith("SUB") and gp["auth"]["type"] == "bearer" and len(gp["auth"]["token"]) > 30
+    assert gp["encryption_public_key"].startswith("-----BEGIN PUBLIC KEY-----")
+    assert ns["config"]["allowed_origins"] == [SHOP]
+    assert wiring.credentials["api_key"] == f"gplk_{wiring.namespace}"
+    assert merchant.client.http.headers["Authorization"] == f"Bearer gplk_{wiring.namespace}"
+    assert (wiring.scheme, wiring.endpoint_id) == ("bearer", None)
+    merchant.store.close()
+
+    # A restart on the same database keeps the namespace, the key pair and the token.
+    again = create_app({"dialect": "govpay-lk", "db": str(tmp_path / "shop.db"), "psp_url": PSP})
+    merchant = again.extensions["test_merchant"]
+    assert merchant.wiring.namespace == wiring.namespace and merchant.client is not None
+    provision(merchant, SHOP)
+    assert stub_provider.namespaces[wiring.namespace]["config"]["govpay_lk"] == gp
+    merchant.store.close()
+
+
+def test_provisioning_with_oauth2_and_without_encryption(stub_provider):
+    app = create_app({"dialect": "govpay-lk", "db": ":memory:", "psp_url": PSP})
+    merchant = app.extensions["test_merchant"]
+    wiring = provision(merchant, SHOP, govpay_auth="oauth2", govpay_encryption=False)
+    gp = stub_provider.namespaces[wiring.namespace]["config"]["govpay_lk"]
+    assert gp["auth"]["type"] == "oauth2" and gp["auth"]["token_url"] == f"{SHOP}/oauth/token"
+    assert gp["auth"]["client_id"] and gp["auth"]["client_secret"] and gp["encryption_public_key"] is None
+    # Another namespace gets another subinstId; the shop's secrets stay.
+    other = provision(merchant, SHOP, namespace=stub_provider.client.post("/_mock/namespaces").get_json()["id"])
+    moved = stub_provider.namespaces[other.namespace]["config"]["govpay_lk"]
+    assert moved["subinst_id"] != gp["subinst_id"] and moved["auth"] == gp["auth"]
+    merchant.store.close()
+
+
+@pytest.mark.parametrize("kwargs, message", [({"scheme": "standard"}, "--scheme"),
+                                             ({"govpay_auth": "basic"}, r"unknown GovPay\+ auth")])
+def test_provisioning_refuses_options_that_do_not_apply(stub_provider, kwargs, message):
+    from test_merchant.provision import ProvisionError
+
+    app = create_app({"dialect": "govpay-lk", "db": ":memory:", "psp_url": PSP})
+    with pytest.raises(ProvisionError, match=message):
+        provision(app.extensions["test_merchant"], SHOP, **kwargs)
+    app.extensions["test_merchant"].store.close()
+
+
+# -- the command ----------------------------------------------------------------------------------------
+
+
+def test_the_merchant_command_offers_govpay_lk_and_its_options():
+    from click.testing import CliRunner
+
+    from test_merchant.cli import merchant
+
+    result = CliRunner().invoke(merchant, ["--help"])
+    assert result.exit_code == 0
+    for text in ("govpay-lk", "--govpay-auth [bearer|oauth2]", "--govpay-encryption / --no-govpay-encryption"):
+        assert text in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--dialect", "hyperswitch", "--govpay-auth", "oauth2"], "for --dialect govpay-lk only"),
+    (["--dialect", "govuk", "--no-govpay-encryption"], "for --dialect govpay-lk only"),
+    (["--dialect", "govpay-lk", "--scheme", "standard"], "--scheme does not apply"),
+])
+def test_the_merchant_command_refuses_options_for_another_dialect(args, message):
+    from click.testing import CliRunner
+
+    from test_merchant.cli import merchant
+
+    result = CliRunner().invoke(merchant, [*args, "--psp-url", PSP])
+    assert result.exit_code == 2 and message in result.output
