@@ -96,8 +96,8 @@ def serve(host, port, db, config_file, seed, clock, public_url) -> None:
 @click.option("--port", type=int, default=None, help=f"Provider port; 0 picks a free one. [default: {DEFAULT_PORT}]")
 @click.option("--merchant-port", type=int, default=DEFAULT_MERCHANT_PORT, show_default=True,
               help="Test merchant port; 0 picks a free one.")
-@click.option("--dialect", type=click.Choice(["hyperswitch", "govuk"]), default="hyperswitch", show_default=True,
-              help="Which provider API the test merchant integrates with.")
+@click.option("--dialect", type=click.Choice(["hyperswitch", "govuk", "govpay-lk"]), default="hyperswitch",
+              show_default=True, help="Which provider API the test merchant integrates with.")
 @click.option("--db", default=None, help="Provider SQLite file, or :memory:. [default: <data dir>/mock-psp.db]")
 @click.option("--merchant-db", default=None,
               help="Test merchant SQLite file, or :memory:. [default: <data dir>/merchant-<dialect>.db]")
@@ -140,17 +140,24 @@ def up_banner(harness) -> str:
              f"  Shop          {harness.shop_url}/        <- open this to pay in the browser",
              f"  Shop API      {harness.shop_url}/_merchant/   webhooks at {shop.url}/webhooks/{shop.dialect}",
              f"  Provider      {harness.psp_url}   (control API {harness.psp_url}/_mock)",
-             f"  Shop's namespace {shop.namespace} ({shop.dialect}, webhooks signed with {shop.scheme}):"]
+             f"  Shop's namespace {shop.namespace} ({shop.dialect}, "
+             f"{'GovPay+ authenticates with ' if shop.dialect == 'govpay-lk' else 'webhooks signed with '}"
+             f"{shop.scheme}):"]
     if shop.dialect == "hyperswitch":
         lines += [f"    base URL                {harness.psp_url}/hyperswitch",
                   f"    api-key (secret)        {ns['api_key']}",
                   f"    publishable key         {ns['publishable_key']}",
                   f"    merchant_id             {ns['merchant_id']}",
                   f"    payment_response_hash_key {ns['payment_response_hash_key']}"]
-    else:
+    elif shop.dialect == "govuk":
         lines += [f"    base URL                {harness.psp_url}/govuk",
                   f"    Authorization: Bearer   {ns['api_key']}",
                   f"    webhook signing secret  {ns['webhook_signing_secret']}"]
+    else:
+        lines[3] = (f"  Shop API      {harness.shop_url}/_merchant/   GovPay+ calls {shop.url}/govpay-lk/validate "
+                    "and /update")
+        lines += [f"    pay URL                 {harness.psp_url}/govpay-lk/pay?ref=<refNo>&return=<url>",
+                  f"    inquiry key (Bearer)    {ns.get('api_key', '')}"]
     default = harness.provider.default_namespace()
     lines += [f"  Default namespace {default.id} (for your own integration):",
               f"    Hyperswitch api-key     {default.hyperswitch.api_key}",

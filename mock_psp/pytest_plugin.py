@@ -36,7 +36,7 @@ from typing import Any
 import pytest
 import requests
 
-DIALECTS = ("hyperswitch", "govuk")
+DIALECTS = ("hyperswitch", "govuk", "govpay-lk")
 DEFAULT_CURRENCY = {"hyperswitch": "USD", "govuk": "GBP"}
 SERVER_LOGGERS = ("mock_psp", "test_merchant")
 FIXTURES = frozenset({"psp_server", "psp_namespace", "psp_clock", "psp_deliveries", "psp_merchant", "psp_dialect",

@@ -24,10 +24,15 @@ def open_shop(run: Run, args: dict) -> dict:
 def pay_in_browser(run: Run, args: dict) -> dict:
     page = run.page
     modal = args["mode"] == "modal"
-    button = "[data-test-id=pay-modal-button]" if modal else "[data-test-id=pay-redirect-button]"
-    if not page.url.startswith(run.shop_url + "/") or not page.locator(button).count():
-        page.goto(run.shop_url + "/")  # the product page, also after a closed modal or a return page
-    page.click(button)
+    if "url" in args:  # an order the scenario made: straight to its checkout URL
+        if modal:
+            raise StepFailed("url goes with mode: redirect (the modal opens from the shop's page)")
+        page.goto(args["url"])
+    else:
+        button = "[data-test-id=pay-modal-button]" if modal else "[data-test-id=pay-redirect-button]"
+        if not page.url.startswith(run.shop_url + "/") or not page.locator(button).count():
+            page.goto(run.shop_url + "/")  # the product page, also after a closed modal or a return page
+        page.click(button)
     checkout = page.frame_locator("[data-test-id=payment-iframe]") if modal else page
     checkout.locator("[data-test-id=pay-button]").wait_for()
     if "close" in args:

@@ -21,7 +21,7 @@ GROUPS = [
     ("Merchant actions", ["create_order", "create_orders", "refund", "reconcile", "sync_order", "send_webhook"]),
     ("Provider calls and control", ["provider_request", "script_outcomes", "set_faults", "set_config",
                                     "advance_clock", "flush_webhooks"]),
-    ("Browser actions", ["open_shop", "pay_in_browser"]),
+    ("Customer actions", ["customer_pays", "open_shop", "pay_in_browser"]),
     ("Expectations", ["expect_order", "expect_orders", "expect_payment", "expect_webhook", "expect_merchant_log",
                       "expect_response"]),
 ]

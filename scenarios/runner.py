@@ -130,7 +130,8 @@ class Runner:
     # -- merchants -----------------------------------------------------------------------------------
 
     def merchant_for(self, scenario: Scenario) -> MerchantHandle:
-        scheme = (scenario.setup.get("merchant") or {}).get("scheme")
+        options = scenario.setup.get("merchant") or {}
+        scheme = options.get("scheme")
         if self._external:
             url = self._external.get(scenario.dialect)
             if url is None:
@@ -140,7 +141,8 @@ class Runner:
             return MerchantHandle(url, config["namespace"])
         from test_merchant.run import start
 
-        running = start(self.psp_url, scenario.dialect, scheme=scheme)
+        running = start(self.psp_url, scenario.dialect, scheme=scheme, govpay_auth=options.get("govpay_auth"),
+                        govpay_encryption=options.get("govpay_encryption"))
         return MerchantHandle(running.url, running.merchant.wiring.namespace, running.stop)
 
     # -- running ---------------------------------------------------------------------------------------

@@ -34,8 +34,9 @@ def step_table() -> dict[str, Callable[[Run, Any], Any]]:
     by import side effects, so a re-imported module can never leave the table half full."""
     from . import browser_steps
     from . import expectations
+    from . import http_customer
 
-    modules = (sys.modules[__name__], expectations, browser_steps)
+    modules = (sys.modules[__name__], expectations, browser_steps, http_customer)
     return {f.scenario_step: f for module in modules for f in vars(module).values()
             if callable(f) and hasattr(f, "scenario_step")}
 

@@ -28,5 +28,5 @@ def test_catalog_scenario(runner, scenario):
 
 def test_the_catalog_has_at_least_thirty_scenarios_over_both_dialects_six_in_the_browser():
     assert len(CATALOG) >= 30
-    assert {s.dialect for s in CATALOG} == {"hyperswitch", "govuk"}
+    assert {s.dialect for s in CATALOG} == {"hyperswitch", "govuk", "govpay-lk"}
     assert sum(s.uses_browser for s in CATALOG) >= 6

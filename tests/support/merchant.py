@@ -41,7 +41,7 @@ class Shop:
         return self.get(f"/_merchant/orders/{order_id}")
 
     def buy(self, amount: int = 1000, card: object = "4242424242424242", **extra) -> dict:
-        currency = "GBP" if self.dialect == "govuk" else "USD"
+        currency = {"govuk": "GBP", "govpay-lk": "LKR"}.get(self.dialect, "USD")
         body = {"amount": amount, "currency": currency, **extra}
         if card is not None:
             body["card"] = card
