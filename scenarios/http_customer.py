@@ -18,7 +18,7 @@ from .runner import Run
 from .runner import StepFailed
 from .steps import step
 
-STAGE = re.compile(r"/checkout/(cs_[A-Za-z0-9]+)(/3ds|/confirm)?$")
+STAGE = re.compile(r"/checkout/(cs_[A-Za-z0-9_-]+)(/3ds|/confirm)?$")
 MAX_HOPS = 12
 
 
@@ -42,7 +42,7 @@ def customer_pays(run: Run, args: dict) -> dict:
                              reply.text[:300])
         stage = STAGE.search(urlsplit(reply.url).path)
         if stage is None:
-            return {"returned_to": None, "page": reply.url, "status": reply.status_code}
+            raise StepFailed("the customer ended on a page that is not the checkout", found=reply.url)
         if stage[2] == "/3ds":
             if "three_ds" not in args:
                 raise StepFailed("the checkout asks for 3DS but the step says nothing about it")
@@ -54,8 +54,9 @@ def customer_pays(run: Run, args: dict) -> dict:
             reply = browser.post(reply.url, data=_form(run, args), allow_redirects=False, timeout=30)
             if reply.status_code == 400:
                 raise StepFailed("the checkout refused the details", found=reply.text[:300])
-        else:
-            return {"returned_to": None, "page": reply.url, "status": reply.status_code}
+        else:  # a result page the provider shows instead of sending the customer back
+            code = re.search(r'data-status="([^"]*)"', reply.text)
+            return {"returned_to": None, "page": reply.url, "result": code[1] if code else None}
     raise StepFailed(f"the checkout did not finish within {MAX_HOPS} pages")
 
 
