@@ -27,6 +27,7 @@ from ..scheduler import pending_jobs
 from ..webhooks import endpoints
 from ..webhooks import engine as webhook_engine
 from ..webhooks import faults as webhook_faults
+from . import settings as control_settings
 
 PREFIX = "/_mock"
 
@@ -203,35 +204,15 @@ def _dialect_configs() -> dict:
 
 
 def _config_json(namespace) -> dict:
-    """The namespace's settings, with each dialect's own settings under its key."""
-    return {**namespaces.public_config(namespace),
-            **{key: module.current(namespace) for key, module in _dialect_configs().items()}}
+    return control_settings.config_view(namespace, _dialect_configs())
 
 
 @bp.put("/config")
 @bp.patch("/config")
 def put_config():
     update = _json_body(None)
-    if not isinstance(update, dict):
-        raise ControlError(400, "bad_request", "the body must be a JSON object of settings")
-    dialect_updates = {key: update.pop(key) for key in list(update) if key in _dialect_configs()}
-    namespace = current_namespace()
-    with _store().write() as db:
-        for key, value in dialect_updates.items():
-            merged = _dialect_configs()[key].validate(namespace.dialect_settings.get(key, {}), value)
-            namespaces.set_dialect_settings(db, namespace.id, key, merged)
-        namespace = namespaces.update_config(db, namespace, update) if update else namespaces.get(db, namespace.id)
-    for key in dialect_updates:
-        _sync_dialect_endpoint(namespace, key)
+    namespace = control_settings.apply_config(_provider(), _dialect_configs(), current_namespace(), update)
     return jsonify(_config_json(namespace))
-
-
-def _sync_dialect_endpoint(namespace, key: str) -> None:
-    """A dialect whose settings name a callback URL (GovPay+'s update_url) owns one webhook endpoint."""
-    module = _dialect_configs()[key]
-    url = module.current(namespace).get("update_url")
-    values = {"url": url, "scheme": key, "dialect": module.DIALECT} if url else None
-    _engine().set_source_endpoint(namespace, key, values)
 
 
 @bp.get("/outcomes")
@@ -450,7 +431,6 @@ def put_faults():
     if body.get("api"):
         raise ControlError(400, "invalid_field", "api: API fault injection is not available yet; only webhooks")
     namespace = current_namespace()
-    with _store().write() as db:
-        if "webhooks" in body:
-            return jsonify(webhook_faults.set_namespace_faults(db, namespace.id, body["webhooks"]))
-        return jsonify(webhook_faults.namespace_faults(db, namespace.id))
+    if "webhooks" in body:
+        return jsonify(control_settings.set_faults(_provider(), namespace, body["webhooks"]))
+    return jsonify(control_settings.faults_view(_provider(), namespace))
