@@ -17,6 +17,7 @@ from checkout import routes as checkout
 
 from .config import Settings
 from .control import routes as control
+from .dashboard import routes as dashboard
 from .dialects.govpay_lk import routes as govpay_lk
 from .dialects.govpay_lk import settings as govpay_lk_settings
 from .dialects.govpay_lk.checkout import GovpayLkCheckout
@@ -29,7 +30,8 @@ from .provider import Provider
 log = logging.getLogger(__name__)
 
 # Every face of the provider: its URL prefix, blueprint and error renderers.
-FACES = (hyperswitch, govuk, govpay_lk, control)
+# The dashboard comes before the control API: its prefix (/_mock/ui) is inside /_mock.
+FACES = (hyperswitch, govuk, govpay_lk, dashboard, control)
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:

@@ -428,7 +428,8 @@ class WebhookEngine:
 
     def list_deliveries(self, namespace_id: str, status: str | None = None, event_type: str | None = None,
                         payment_id: str | None = None, object_id: str | None = None,
-                        endpoint_id: str | None = None, limit: int = 100, offset: int = 0) -> tuple[list[dict], int]:
+                        endpoint_id: str | None = None, limit: int = 100, offset: int = 0,
+                        newest_first: bool = False) -> tuple[list[dict], int]:
         where, params = ["d.namespace_id = ?"], [namespace_id]
         for column, value in (("d.status", status), ("e.event_type", event_type), ("e.payment_id", payment_id),
                               ("e.object_id", object_id), ("d.endpoint_id", endpoint_id)):
@@ -436,13 +437,14 @@ class WebhookEngine:
                 where.append(f"{column} = ?")
                 params.append(value)
         clause = " AND ".join(where)
+        order = "DESC" if newest_first else "ASC"
         base = f"""FROM webhook_deliveries d JOIN webhook_events e ON e.namespace_id = d.namespace_id
                    AND e.id = d.event_id LEFT JOIN webhook_endpoints w ON w.id = d.endpoint_id WHERE {clause}"""
         with self.store.read() as db:
             total = db.execute(f"SELECT count(*) {base}", params).fetchone()[0]
             rows = db.execute(
                 f"""SELECT d.*, e.event_type, e.object_id, e.object_type, e.payment_id, e.body, w.url {base}
-                    ORDER BY d.created_at, d.rowid LIMIT ? OFFSET ?""",
+                    ORDER BY d.created_at {order}, d.rowid {order} LIMIT ? OFFSET ?""",
                 params + [limit, offset],
             ).fetchall()
             return [self._to_json(db, row, with_payload=False) for row in rows], total

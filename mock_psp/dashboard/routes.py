@@ -1,0 +1,372 @@
+"""The QA dashboard, under /_mock/ui: see and steer one namespace in the browser.
+
+Server-rendered pages; list pages refresh their rows every few seconds from a
+``?fragment=rows`` view (static/dashboard.js). Every change goes through the same
+library functions as the control API and the dialects, and every form carries a
+per-session token (and must come from this origin), so another site cannot
+post to it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from urllib.parse import urlencode
+from urllib.parse import urlsplit
+
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import g
+from flask import make_response
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+
+from ..clock import iso_ms
+from ..control import settings as control_settings
+from ..domain import namespaces
+from ..domain import payments
+from ..domain import refunds
+from ..domain.errors import DomainError
+from ..domain.namespace_config import DELAY_KEYS
+from ..domain.namespace_config import RATE_KEYS
+from ..domain.refunds import NewRefund
+from ..scheduler import ClockError
+from ..scheduler import pending_jobs
+from . import durations
+from . import views
+
+PREFIX = "/_mock/ui"
+PAGE_SIZE = 25
+CSRF_KEY = "dashboard_csrf"
+
+bp = Blueprint("dashboard", __name__, url_prefix=PREFIX, template_folder="templates", static_folder="static",
+               static_url_path="/static")
+
+
+def _provider():
+    return current_app.extensions["mock_psp"]
+
+
+def _store():
+    return _provider().store
+
+
+# -- errors: pages, not JSON ---------------------------------------------------------------
+
+
+def http_error(status: int):
+    return _error_page(status, {404: "Not found", 405: "Method not allowed"}.get(status, "Bad request"),
+                       "There is no such page in the dashboard." if status == 404 else "")
+
+
+def unexpected_error():
+    return _error_page(500, "Something went wrong", "An unexpected failure in the mock; it is in the log.")
+
+
+def _error_page(status: int, heading: str, message: str):
+    response = make_response(render_template("dashboard/error.html", heading=heading, message=message,
+                                             namespace=None, nav=None), status)
+    return response
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(error: DomainError):
+    if error.code == "namespace_not_found":
+        return _error_page(404, "No such namespace", error.message)
+    return _error_page(404 if error.code == "not_found" else 400, "That did not work", error.message)
+
+
+# -- the namespace being looked at, and cross-site protection ---------------------------------
+
+
+def _namespace():
+    """From ?ns= (links carry it), else the last one chosen, else the default namespace."""
+    wanted = request.args.get("ns") or request.form.get("ns") or session.get("dashboard_ns") or namespaces.DEFAULT_ID
+    with _store().read() as db:
+        namespace = namespaces.get(db, wanted)
+    session["dashboard_ns"] = namespace.id
+    g.namespace = namespace
+    return namespace
+
+
+def csrf_token() -> str:
+    token = session.get(CSRF_KEY)
+    if token is None:
+        token = session[CSRF_KEY] = secrets.token_urlsafe(24)
+    return token
+
+
+@bp.before_request
+def _protect_forms():
+    if request.method != "POST":
+        return None
+    origin = request.headers.get("Origin") or request.headers.get("Referer")
+    if origin and urlsplit(origin).netloc != request.host:
+        abort(_error_page(403, "Refused", "This form was posted from another site."))
+    given = request.form.get("csrf_token", "")
+    expected = session.get(CSRF_KEY)
+    if not expected or not hmac.compare_digest(given, expected):
+        abort(_error_page(403, "Refused", "The form's token is missing or out of date: reload the page and "
+                                          "try again."))
+    return None
+
+
+@bp.app_context_processor
+def _helpers():
+    return {"csrf_token": csrf_token, "ui_url": ui_url, "iso_ms": iso_ms, "money": views.money}
+
+
+def ui_url(endpoint: str, **values) -> str:
+    """A dashboard URL that keeps the namespace being looked at."""
+    namespace = g.get("namespace")
+    if namespace is not None and "ns" not in values:
+        values["ns"] = namespace.id
+    return url_for(f"dashboard.{endpoint}", **values)
+
+
+def _page(template: str, nav: str, status: int = 200, **context):
+    response = make_response(render_template(f"dashboard/{template}", nav=nav, namespace=g.get("namespace"),
+                                             **context), status)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+        "form-action 'self'; base-uri 'none'")
+    return response
+
+
+def _back(endpoint: str, notice: str | None = None, problem: str | None = None, **values):
+    query = {k: v for k, v in (("notice", notice), ("problem", problem)) if v}
+    target = ui_url(endpoint, **values)
+    return redirect(target + ("&" if "?" in target else "?") + urlencode(query) if query else target, code=303)
+
+
+# -- namespaces --------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def home():
+    _namespace()
+    return redirect(ui_url("payments_page"), code=303)
+
+
+@bp.get("/namespaces")
+def namespaces_page():
+    current = _namespace()
+    with _store().read() as db:
+        rows = [views.namespace_row(db, n) for n in namespaces.list_all(db)]
+    return _page("namespaces.html", "namespaces", rows=rows, current=current)
+
+
+@bp.post("/namespaces")
+def create_namespace():
+    with _store().write() as db:
+        created = namespaces.create(db, clock_mode="virtual" if request.form.get("clock") == "virtual" else "system")
+    return redirect(url_for("dashboard.payments_page", ns=created.id, notice=f"Created {created.id}"), code=303)
+
+
+# -- payments ----------------------------------------------------------------------------------
+
+
+@bp.get("/payments")
+def payments_page():
+    namespace = _namespace()
+    status, query = request.args.get("status") or None, request.args.get("q", "").strip()
+    page = max(1, _int(request.args.get("page"), 1))
+    rows, total = views.payment_rows(_store(), current_app.extensions["checkout_adapters"], namespace, status,
+                                     query, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    context = dict(rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)), status=status,
+                   query=query, statuses=views.STATUS_CHOICES)
+    if request.args.get("fragment") == "rows":
+        return _page("_payment_rows.html", "payments", **context)
+    return _page("payments.html", "payments", **context)
+
+
+@bp.get("/payments/<payment_id>")
+def payment_page(payment_id: str):
+    namespace = _namespace()
+    detail = views.payment_detail(_store(), _provider().webhooks, current_app.extensions["checkout_adapters"],
+                                  namespace, payment_id)
+    template = "_payment_live.html" if request.args.get("fragment") == "live" else "payment.html"
+    return _page(template, "payments", **detail)
+
+
+@bp.post("/payments/<payment_id>/capture")
+def capture(payment_id: str):
+    namespace = _namespace()
+    return _act(lambda: payments.capture_payment(_store(), namespace.id, payment_id,
+                                                 _amount(request.form.get("amount"))), payment_id, "Captured")
+
+
+@bp.post("/payments/<payment_id>/cancel")
+def cancel(payment_id: str):
+    namespace = _namespace()
+    reason = request.form.get("reason") or "cancelled from the dashboard"
+    return _act(lambda: payments.cancel_payment(_store(), namespace.id, payment_id, reason), payment_id, "Cancelled")
+
+
+@bp.post("/payments/<payment_id>/refund")
+def refund(payment_id: str):
+    namespace = _namespace()
+    payment = payments.get_payment(_store(), namespace.id, payment_id)
+
+    def create():
+        new = NewRefund(payment_id=payment_id, amount=_amount(request.form.get("amount")),
+                        reason="refunded from the dashboard", **views.refund_id_shape(payment.dialect))
+        return refunds.create_refund(_store(), namespace.id, new)
+
+    return _act(create, payment_id, "Refund created")
+
+
+def _act(action, payment_id: str, done: str):
+    try:
+        action()
+    except DomainError as error:
+        return _back("payment_page", problem=error.message, payment_id=payment_id)
+    except ValueError as error:
+        return _back("payment_page", problem=str(error), payment_id=payment_id)
+    return _back("payment_page", notice=done, payment_id=payment_id)
+
+
+def _amount(text: str | None) -> int | None:
+    """Minor units from the form; blank means the whole amount."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) <= 0:
+        raise ValueError(f"{text!r} is not an amount in minor units (e.g. 1500 for 15.00)")
+    return int(text)
+
+
+def _int(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text else default
+    except ValueError:
+        return default
+
+
+# -- webhooks ----------------------------------------------------------------------------------
+
+
+@bp.get("/webhooks")
+def webhooks_page():
+    namespace = _namespace()
+    status = request.args.get("status") or None
+    if status not in (None, "pending", "failed", "delivered", "given_up"):
+        status = None
+    page = max(1, _int(request.args.get("page"), 1))
+    rows, total = _provider().webhooks.list_deliveries(namespace.id, status=status, limit=PAGE_SIZE,
+                                                       offset=(page - 1) * PAGE_SIZE, newest_first=True)
+    context = dict(rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)), status=status)
+    if request.args.get("fragment") == "rows":
+        return _page("_delivery_rows.html", "webhooks", **context)
+    return _page("webhooks.html", "webhooks", **context)
+
+
+@bp.post("/webhooks/<delivery_id>/retry")
+def retry_delivery(delivery_id: str):
+    namespace = _namespace()
+    try:
+        result = _provider().webhooks.retry_now(namespace.id, delivery_id)
+    except (DomainError, LookupError, KeyError, TypeError):
+        return _back("webhooks_page", problem=f"No delivery {delivery_id}")
+    back_to = request.form.get("back")
+    notice = f"Retried {delivery_id}: {result['status'] if result else 'done'}"
+    if back_to and back_to.startswith(PREFIX + "/"):
+        return redirect(back_to, code=303)
+    return _back("webhooks_page", notice=notice)
+
+
+# -- settings ----------------------------------------------------------------------------------
+
+
+@bp.get("/settings")
+def settings_page():
+    namespace = _namespace()
+    return _settings_view(namespace)
+
+
+def _settings_view(namespace, errors: dict | None = None, values: dict | None = None, status: int = 200,
+                   notice: str | None = None):
+    config = control_settings.config_view(namespace, current_app.extensions.get("dialect_config", {}))
+    faults = control_settings.faults_view(_provider(), namespace)["webhooks"]
+    form = values or views.settings_form(config, faults)
+    return _page("settings.html", "settings", status, form=form, errors=errors or {}, rate_keys=RATE_KEYS,
+                 delay_keys=DELAY_KEYS, notice=notice or request.args.get("notice"))
+
+
+@bp.post("/settings")
+def save_settings():
+    namespace = _namespace()
+    values = {k: v.strip() for k, v in request.form.items() if k not in ("csrf_token", "ns")}
+    try:
+        config_update, faults_update = views.parse_settings(values)
+    except views.FormError as error:
+        return _settings_view(namespace, {error.field: error.message}, values, 400)
+    try:
+        namespace = control_settings.apply_config(_provider(), current_app.extensions.get("dialect_config", {}),
+                                                  namespace, config_update)
+        control_settings.set_faults(_provider(), namespace, faults_update)
+    except DomainError as error:
+        field = views.form_field_for((error.details or {}).get("field", ""), error.message)
+        return _settings_view(namespace, {field: error.message}, values, 400)
+    return _back("settings_page", notice="Settings saved")
+
+
+# -- clock -------------------------------------------------------------------------------------
+
+
+@bp.get("/clock")
+def clock_page():
+    namespace = _namespace()
+    return _clock_view(namespace)
+
+
+def _clock_view(namespace, ran: list | None = None, problem: str | None = None, status: int = 200):
+    with _store().read() as db:
+        namespace = namespaces.get(db, namespace.id)
+        jobs = pending_jobs(db, namespace.id)
+    return _page("clock.html", "clock", status, now=iso_ms(namespace.now_ms()), mode=namespace.clock_mode,
+                 jobs=[views.job_row(j) for j in jobs[:50]], job_count=len(jobs), ran=ran, problem=problem,
+                 quick=durations.QUICK)
+
+
+@bp.post("/clock/advance")
+def advance_clock():
+    namespace = _namespace()
+    try:
+        seconds = durations.parse(request.form.get("duration", ""))
+        ran = _provider().scheduler.advance(namespace.id, seconds)
+    except durations.DurationError as error:
+        return _clock_view(namespace, problem=str(error), status=400)
+    except ClockError as error:
+        return _clock_view(namespace, problem=f"{error} Switch the clock to virtual first.", status=409)
+    return _clock_view(namespace, ran=[views.job_row(j) for j in ran])
+
+
+@bp.post("/clock/mode")
+def clock_mode():
+    namespace = _namespace()
+    mode = request.form.get("mode")
+    try:
+        control_settings.apply_config(_provider(), current_app.extensions.get("dialect_config", {}), namespace,
+                                      {"clock": mode})
+    except DomainError as error:
+        return _clock_view(namespace, problem=error.message, status=400)
+    return _back("clock_page", notice=f"The clock is now {mode}")
+
+
+# -- the APIs ----------------------------------------------------------------------------------
+
+
+@bp.get("/api")
+def api_page():
+    namespace = _namespace()
+    base = _provider().base_url()
+    govpay = current_app.extensions.get("dialect_config", {}).get("govpay_lk")
+    key = govpay.api_key(namespace) if govpay else None
+    return _page("api.html", "api", dialects=views.api_dialects(current_app.url_map, namespace, base, key))
+

@@ -1,0 +1,245 @@
+"""What the dashboard pages show, built from the store and the library (no Flask here)."""
+
+from __future__ import annotations
+
+import json
+import string
+from typing import Any
+
+from checkout.adapters import money as checkout_money
+from ..clock import iso_ms
+from ..domain import payments as p
+from ..domain import refunds
+from ..domain.namespace_config import DELAY_KEYS
+from ..domain.namespace_config import RATE_KEYS
+from ..domain.namespaces import Namespace
+
+STATUS_CHOICES = (p.CREATED, p.CUSTOMER_ACTION, p.PROCESSING, p.AUTHORIZED, p.CAPTURED, p.PARTIALLY_CAPTURED,
+                  p.FAILED, p.CANCELLED, p.EXPIRED)
+FAULT_NUMBERS = ("drop", "duplicate", "reorder", "delay")
+
+
+def money(amount: int | None, currency: str | None) -> str:
+    if amount is None or not currency:
+        return ""
+    return checkout_money(amount, currency)
+
+
+# -- namespaces ---------------------------------------------------------------------------------
+
+
+def namespace_row(db, namespace: Namespace) -> dict:
+    count = db.execute("SELECT count(*) FROM payments WHERE namespace_id = ?", [namespace.id]).fetchone()[0]
+    return {"id": namespace.id, "default": namespace.is_default, "created_at": iso_ms(namespace.created_at),
+            "clock": namespace.clock_mode, "now": iso_ms(namespace.now_ms()), "payments": count,
+            "merchant_id": namespace.hyperswitch.merchant_id}
+
+
+# -- payments -----------------------------------------------------------------------------------
+
+
+def payment_rows(store, adapters: dict, namespace: Namespace, status: str | None, query: str, limit: int,
+                 offset: int) -> tuple[list[dict], int]:
+    """Newest first; ``query`` matches part of the payment id or the reference."""
+    where, params = ["namespace_id = ?"], [namespace.id]
+    if status in STATUS_CHOICES:
+        where.append("status = ?")
+        params.append(status)
+    if query:
+        where.append("(instr(id, ?) > 0 OR instr(coalesce(reference, ''), ?) > 0)")
+        params += [query, query]
+    clause = " AND ".join(where)
+    with store.read() as db:
+        total = db.execute(f"SELECT count(*) FROM payments WHERE {clause}", params).fetchone()[0]
+        rows = db.execute(f"SELECT * FROM payments WHERE {clause} ORDER BY created_at DESC, rowid DESC "
+                          "LIMIT ? OFFSET ?", params + [limit, offset]).fetchall()
+    return [payment_summary(p.Payment.from_row(r), adapters) for r in rows], total
+
+
+def public_status(payment: p.Payment, adapters: dict) -> str:
+    adapter = adapters.get(payment.dialect)
+    return adapter.public_status(payment) if adapter else payment.status
+
+
+def payment_summary(payment: p.Payment, adapters: dict) -> dict:
+    return {"id": payment.id, "dialect": payment.dialect, "status": payment.status,
+            "public_status": public_status(payment, adapters), "amount": money(payment.amount, payment.currency),
+            "reference": payment.reference or "", "description": payment.description or "",
+            "waiting_for": payment.customer_action or "", "created_at": iso_ms(payment.created_at),
+            "updated_at": iso_ms(payment.updated_at)}
+
+
+def payment_detail(store, engine, adapters: dict, namespace: Namespace, payment_id: str) -> dict:
+    payment = p.get_payment(store, namespace.id, payment_id)
+    totals = refunds.totals_for(store, namespace.id, payment_id)
+    refundable = max(0, payment.amount_captured - totals.submitted) if payment.status in p.ACTIONS["refund"] else 0
+    deliveries, _ = engine.list_deliveries(namespace.id, payment_id=payment_id, limit=100)
+    card = (payment.payment_method_data or {}).get("card") or {}
+    fields = [("Dialect", payment.dialect), ("Status", payment.status),
+              ("Provider status", public_status(payment, adapters)),
+              ("Amount", money(payment.amount, payment.currency)),
+              ("Captured", money(payment.amount_captured, payment.currency)),
+              ("Refunded", money(totals.succeeded, payment.currency)),
+              ("Capture method", payment.capture_method), ("Reference", payment.reference),
+              ("Description", payment.description), ("Waiting for", payment.customer_action),
+              ("Payment method", " ".join(x for x in (payment.payment_method, payment.payment_method_type) if x)),
+              ("Card", f"{card.get('network') or ''} •••• {card.get('last4')}" if card.get("last4") else None),
+              ("Failure", payment.failure_reason), ("Return URL", payment.return_url),
+              ("Created", iso_ms(payment.created_at)), ("Updated", iso_ms(payment.updated_at)),
+              ("Session expires", iso_ms(payment.session_expires_at))]
+    return {
+        "payment": payment, "fields": [(k, v) for k, v in fields if v not in (None, "")],
+        "trail": [{"at": iso_ms(e["at"]), "from": e["from_status"], "to": e["to_status"], "reason": e["reason"],
+                   "object_type": e["object_type"]} for e in p.audit_trail(store, namespace.id, payment_id)],
+        "refunds": [{"id": r.id, "amount": money(r.amount, r.currency), "status": r.status,
+                     "failure": r.failure_reason, "created_at": iso_ms(r.created_at)}
+                    for r in refunds.list_for_payment(store, namespace.id, payment_id)],
+        "deliveries": deliveries,
+        "can_capture": payment.status == p.AUTHORIZED and payment.customer_action is None,
+        "can_cancel": payment.status in p.ACTIONS["cancel"],
+        "can_refund": refundable > 0, "refundable": refundable,
+        "capturable": payment.amount - payment.amount_captured,
+        "metadata": json.dumps(payment.metadata, indent=1) if payment.metadata else None,
+    }
+
+
+def refund_id_shape(dialect: str) -> dict:
+    """Refund ids as the dialect makes them (GOV.UK Pay: 26 lowercase characters, no prefix)."""
+    if dialect == "govuk":
+        return {"id_prefix": "", "id_length": 26, "id_alphabet": string.ascii_lowercase + string.digits}
+    return {}
+
+
+# -- settings -----------------------------------------------------------------------------------
+
+
+class FormError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _text_of_delay(value: Any) -> str:
+    return f"{value[0]}, {value[1]}" if isinstance(value, list) else str(value)
+
+
+def settings_form(config: dict, faults: dict) -> dict:
+    """The current settings as the form's text fields."""
+    form = {f"rate_{k}": str(config["success_rates"].get(k, 1.0)) for k in RATE_KEYS}
+    form.update({f"delay_{k}": _text_of_delay(config["delays"].get(k, 0)) for k in DELAY_KEYS})
+    schedule = config["webhook_retry_schedule"]
+    form.update({
+        "card_policy": config["card_policy"], "session_expiry_seconds": str(config["session_expiry_seconds"]),
+        "manual_retry": "on" if config["manual_retry"] else "",
+        "webhook_retry_schedule": schedule if isinstance(schedule, str) else ", ".join(f"{s:g}" for s in schedule),
+        "allowed_origins": "\n".join(config.get("allowed_origins", [])), "seed": str(config["seed"]),
+        "fault_drop_mode": faults.get("drop_mode", "failed"),
+        "fault_delay_seconds": _text_of_delay(faults.get("delay_seconds", 0)),
+        "fault_reorder_hold_seconds": str(faults.get("reorder_hold_seconds", 30)),
+    })
+    form.update({f"fault_{k}": str(faults.get(k, 0)) for k in FAULT_NUMBERS})
+    return form
+
+
+def _number(field: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise FormError(field, f"{text!r} is not a number") from None
+    return int(value) if value.is_integer() else value
+
+
+def _numbers(field: str, text: str) -> list[float]:
+    return [_number(field, part) for part in text.replace(";", ",").split(",") if part.strip()]
+
+
+def _delay(field: str, text: str):
+    values = _numbers(field, text)
+    if len(values) == 1:
+        return values[0]
+    if len(values) == 2:
+        return values
+    raise FormError(field, "give seconds, or min, max")
+
+
+def parse_settings(values: dict) -> tuple[dict, dict]:
+    """The form's text fields as a config update and a faults update (types only: the library
+    checks the ranges and names the field it refuses)."""
+    config: dict[str, Any] = {
+        "success_rates": {k: _number(f"rate_{k}", values.get(f"rate_{k}", "1")) for k in RATE_KEYS},
+        "delays": {k: _delay(f"delay_{k}", values.get(f"delay_{k}", "0")) for k in DELAY_KEYS},
+        "card_policy": values.get("card_policy", "lenient"),
+        "manual_retry": values.get("manual_retry") == "on",
+        "allowed_origins": [o.strip() for o in values.get("allowed_origins", "").splitlines() if o.strip()],
+    }
+    expiry = values.get("session_expiry_seconds", "")
+    if expiry:
+        config["session_expiry_seconds"] = _number("session_expiry_seconds", expiry)
+    schedule = values.get("webhook_retry_schedule", "provider").strip() or "provider"
+    config["webhook_retry_schedule"] = schedule if schedule == "provider" else _numbers("webhook_retry_schedule",
+                                                                                          schedule)
+    seed = values.get("seed", "")
+    if seed:
+        try:
+            config["seed"] = int(seed)
+        except ValueError:
+            raise FormError("seed", f"{seed!r} is not a whole number") from None
+    faults: dict[str, Any] = {k: _number(f"fault_{k}", values.get(f"fault_{k}", "0")) for k in FAULT_NUMBERS}
+    faults["drop_mode"] = values.get("fault_drop_mode", "failed")
+    faults["delay_seconds"] = _delay("fault_delay_seconds", values.get("fault_delay_seconds", "0"))
+    faults["reorder_hold_seconds"] = _number("fault_reorder_hold_seconds", values.get("fault_reorder_hold_seconds",
+                                                                                      "30"))
+    return config, faults
+
+
+def form_field_for(domain_field: str, message: str) -> str:
+    """The form field a library error is about ("success_rates.card" -> "rate_card")."""
+    parts = domain_field.split(".")
+    if parts[0] == "success_rates" and len(parts) > 1:
+        return f"rate_{parts[1]}"
+    if parts[0] == "delays" and len(parts) > 1:
+        return f"delay_{parts[1]}"
+    if parts[0] == "webhooks" and len(parts) > 1:
+        return f"fault_{parts[1]}"
+    if message.startswith("webhooks."):
+        return "fault_" + message.split(":")[0].split(".")[1]
+    return parts[0] or "form"
+
+
+# -- clock and APIs -----------------------------------------------------------------------------
+
+
+def job_row(job: dict) -> dict:
+    payload = job.get("payload") or {}
+    subject = payload.get("payment_id") or payload.get("delivery_id") or payload.get("refund_id") or ""
+    due = job["due_at"]
+    return {"kind": job["kind"], "due_at": due if isinstance(due, str) else iso_ms(due), "subject": subject,
+            "state": job.get("state", "pending"), "error": job.get("error")}
+
+
+UPSTREAM = {
+    "hyperswitch": ("Hyperswitch", "/hyperswitch", "api-key: <secret key>", "https://api-reference.hyperswitch.io/",
+                    "https://github.com/juspay/hyperswitch/blob/main/api-reference/v1/openapi_spec_v1.json",
+                    "docs/hyperswitch.md"),
+    "govuk": ("GOV.UK Pay", "/govuk", "Authorization: Bearer <API key>",
+              "https://docs.payments.service.gov.uk/api_reference/",
+              "https://github.com/alphagov/pay-publicapi/blob/master/openapi/publicapi_spec.json", "docs/govuk.md"),
+    "govpay-lk": ("GovPay+ (Sri Lanka)", "/govpay-lk", "Authorization: Bearer <govpay_lk api_key> (status inquiry)",
+                  None, None, "docs/govpay-lk.md"),
+    "control": ("Control API (mock-psp)", "/_mock", "X-Mock-Namespace: <namespace id>", None, None,
+                "docs/control-api.md"),
+}
+
+
+def api_dialects(url_map, namespace: Namespace, base: str, govpay_key: str | None) -> list[dict]:
+    keys = {"hyperswitch": namespace.hyperswitch.api_key, "govuk": namespace.govuk.api_key,
+            "govpay-lk": govpay_key, "control": namespace.id}
+    out = []
+    for name, (title, prefix, auth, docs, openapi, ours) in UPSTREAM.items():
+        routes = sorted({(rule.rule, ", ".join(sorted(m for m in rule.methods if m not in ("HEAD", "OPTIONS"))))
+                         for rule in url_map.iter_rules()
+                         if rule.rule.startswith(prefix + "/") and not rule.rule.startswith("/_mock/ui")})
+        out.append({"name": name, "title": title, "base": base + prefix, "auth": auth, "key": keys[name],
+                    "docs": docs, "openapi": openapi, "ours": ours, "routes": routes})
+    return out

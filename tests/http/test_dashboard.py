@@ -1,0 +1,184 @@
+"""The QA dashboard over HTTP: pages, filters, actions through the library, validation shown
+inline, and forms refused without their token or from another site."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.support.clients import card
+
+UI = "/_mock/ui"
+
+
+@pytest.fixture
+def ui(app):
+    return app.test_client()
+
+
+def token(page) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))[1]
+
+
+def post(ui, path: str, page_path: str, **form):
+    """Post a form the way the browser does: with the token of a page just loaded."""
+    form.setdefault("csrf_token", token(ui.get(page_path)))
+    return ui.post(path, data=form)
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("page", ["/payments", "/webhooks", "/settings", "/clock", "/api", "/namespaces"])
+def test_every_page_renders_for_the_default_namespace(ui, page):
+    response = ui.get(f"{UI}{page}")
+    assert response.status_code == 200 and response.content_type.startswith("text/html")
+    assert "ns_default" in text(response)
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_the_dashboard_root_leads_to_the_payments(ui):
+    assert ui.get(f"{UI}/").headers["Location"].startswith(f"{UI}/payments")
+
+
+def test_payments_are_listed_newest_first_and_found_by_id_or_reference(ui, hs):
+    first = hs.pay(description="first", merchant_order_reference_id="ORDER-1")
+    second = hs.pay(description="second")
+    page = text(ui.get(f"{UI}/payments?ns={hs.namespace['id']}"))
+    assert page.index(second["payment_id"]) < page.index(first["payment_id"])
+    found = text(ui.get(f"{UI}/payments?ns={hs.namespace['id']}&q={first['payment_id'][-8:]}"))
+    assert first["payment_id"] in found and second["payment_id"] not in found
+
+
+def test_the_status_filter_and_the_rows_fragment(ui, hs):
+    paid = hs.pay()
+    declined = hs.pay("4000000000000002")
+    rows = text(ui.get(f"{UI}/payments?ns={hs.namespace['id']}&status=failed&fragment=rows"))
+    assert declined["payment_id"] in rows and paid["payment_id"] not in rows
+    assert "<html" not in rows  # only the rows, for the live refresh
+
+
+def test_a_payment_page_shows_fields_transitions_and_the_allowed_actions(ui, hs):
+    payment = hs.create(amount=5000, currency="USD", confirm=True, capture_method="manual", **card()).json
+    page = text(ui.get(f"{UI}/payments/{payment['payment_id']}?ns={hs.namespace['id']}"))
+    assert 'data-test-id="capture-button"' in page and 'data-test-id="cancel-button"' in page
+    assert 'data-test-id="refund-button"' not in page
+    assert page.count('data-test-id="transition"') >= 2 and "authorized" in page
+
+
+def test_capture_then_refund_through_the_forms(ui, hs):
+    ns = hs.namespace["id"]
+    payment = hs.create(amount=5000, currency="USD", confirm=True, capture_method="manual", **card()).json
+    path = f"{UI}/payments/{payment['payment_id']}?ns={ns}"
+    captured = post(ui, f"{UI}/payments/{payment['payment_id']}/capture?ns={ns}", path, amount="")
+    assert captured.status_code == 303 and "notice=Captured" in captured.headers["Location"]
+    assert hs.retrieve(payment["payment_id"]).json["status"] == "succeeded"
+    refunded = post(ui, f"{UI}/payments/{payment['payment_id']}/refund?ns={ns}", path, amount="1200")
+    assert "notice=Refund" in refunded.headers["Location"]
+    assert 'data-test-id="refund-row"' in text(ui.get(path))
+
+
+def test_an_action_the_state_forbids_says_why(ui, hs):
+    ns = hs.namespace["id"]
+    payment = hs.pay()
+    path = f"{UI}/payments/{payment['payment_id']}?ns={ns}"
+    refused = post(ui, f"{UI}/payments/{payment['payment_id']}/cancel?ns={ns}", path)
+    assert "problem=" in refused.headers["Location"]
+    assert hs.retrieve(payment["payment_id"]).json["status"] == "succeeded"
+
+
+def test_a_bad_refund_amount_is_explained_not_a_500(ui, hs):
+    ns = hs.namespace["id"]
+    payment = hs.pay()
+    path = f"{UI}/payments/{payment['payment_id']}?ns={ns}"
+    refused = post(ui, f"{UI}/payments/{payment['payment_id']}/refund?ns={ns}", path, amount="twelve")
+    assert refused.status_code == 303 and "minor+units" in refused.headers["Location"]
+
+
+@pytest.mark.parametrize("form, field, message", [
+    ({"rate_card": "2"}, "rate_card", "success_rates.card"),
+    ({"rate_upi": "lots"}, "rate_upi", "not a number"),
+    ({"delay_refund": "1, 2, 3"}, "delay_refund", "min, max"),
+    ({"fault_drop": "1.5"}, "fault_drop", "probability"),
+    ({"webhook_retry_schedule": "soon"}, "webhook_retry_schedule", "not a number"),
+    ({"seed": "x"}, "seed", "whole number"),
+])
+def test_settings_errors_are_shown_inline_and_nothing_is_saved(ui, app, form, field, message):
+    before = app.test_client().get("/_mock/config").get_json()
+    page = ui.get(f"{UI}/settings")
+    values = {m[0]: m[1] for m in re.findall(r'name="(\w+)" value="([^"]*)"', text(page))}
+    values.update(form)
+    response = ui.post(f"{UI}/settings", data=values)
+    body = text(response)
+    assert response.status_code == 400 and 'data-test-id="field-error"' in body and message in body
+    assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', body)
+    assert app.test_client().get("/_mock/config").get_json() == before
+
+
+def test_settings_are_saved_through_the_library(ui, app):
+    page = ui.get(f"{UI}/settings")
+    values = {m[0]: m[1] for m in re.findall(r'name="(\w+)" value="([^"]*)"', text(page))}
+    values.update(rate_card="0.25", delay_refund="5, 10", fault_duplicate="0.5", webhook_retry_schedule="1, 2")
+    response = ui.post(f"{UI}/settings", data=values)
+    assert response.status_code == 303
+    config = app.test_client().get("/_mock/config").get_json()
+    assert config["success_rates"]["card"] == 0.25 and config["delays"]["refund"] == [5, 10]
+    assert config["webhook_retry_schedule"] == [1, 2]
+    assert app.test_client().get("/_mock/faults").get_json()["webhooks"]["duplicate"] == 0.5
+
+
+@pytest.mark.parametrize("path", ["/settings", "/clock/advance", "/namespaces"])
+def test_forms_without_the_token_are_refused(ui, path):
+    response = ui.post(f"{UI}{path}", data={"duration": "1m"})
+    assert response.status_code == 403 and "token" in text(response)
+
+
+def test_a_form_posted_from_another_site_is_refused_even_with_a_token(ui):
+    response = ui.post(f"{UI}/clock/advance", data={"csrf_token": token(ui.get(f"{UI}/clock")), "duration": "1m"},
+                       headers={"Origin": "http://evil.example"})
+    assert response.status_code == 403 and "another site" in text(response)
+
+
+def test_the_clock_advances_and_lists_the_jobs_that_fell_due(ui, vhs):
+    ns = vhs.namespace["id"]
+    vhs.create(amount=100, currency="USD")  # expires after 15 minutes
+    page = text(post(ui, f"{UI}/clock/advance?ns={ns}", f"{UI}/clock?ns={ns}", duration="16m"))
+    assert 'data-test-id="ran-job"' in page and "payment.expire" in page
+
+
+def test_a_bad_duration_is_explained(ui, vhs):
+    ns = vhs.namespace["id"]
+    response = post(ui, f"{UI}/clock/advance?ns={ns}", f"{UI}/clock?ns={ns}", duration="soonish")
+    assert response.status_code == 400 and "not a duration" in text(response)
+
+
+def test_a_system_clock_must_be_frozen_before_it_moves(ui, hs):
+    ns = hs.namespace["id"]
+    response = post(ui, f"{UI}/clock/advance?ns={ns}", f"{UI}/clock?ns={ns}", duration="1m")
+    assert response.status_code == 409 and "virtual" in text(response)
+    frozen = post(ui, f"{UI}/clock/mode?ns={ns}", f"{UI}/clock?ns={ns}", mode="virtual")
+    assert frozen.status_code == 303
+    assert 'data-test-id="advance-form"' in text(ui.get(f"{UI}/clock?ns={ns}"))
+
+
+def test_an_unknown_namespace_or_payment_is_a_page_not_a_500(ui):
+    assert ui.get(f"{UI}/payments?ns=ns_nope").status_code == 404
+    assert ui.get(f"{UI}/payments/pay_nope").status_code == 404
+    assert ui.get(f"{UI}/no-such-page").status_code == 404
+
+
+def test_namespaces_are_listed_and_a_new_one_can_be_made(ui, hs):
+    page = text(ui.get(f"{UI}/namespaces"))
+    assert hs.namespace["id"] in page and "ns_default" in page
+    made = post(ui, f"{UI}/namespaces", f"{UI}/namespaces", clock="virtual")
+    assert made.status_code == 303 and "ns=ns_" in made.headers["Location"]
+
+
+def test_the_api_page_lists_each_dialect_with_its_docs_and_openapi(ui):
+    page = text(ui.get(f"{UI}/api"))
+    for name in ("hyperswitch", "govuk", "govpay-lk", "control"):
+        assert f'data-test-id="api-{name}"' in page
+    assert "openapi_spec_v1.json" in page and "publicapi_spec.json" in page
+    assert "/hyperswitch/payments" in page and "/_mock/ui" not in page.split('data-test-id="api-control"')[1]
