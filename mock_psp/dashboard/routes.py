@@ -41,6 +41,7 @@ from . import views
 
 PREFIX = "/_mock/ui"
 PAGE_SIZE = 25
+MAX_PAGE = 1_000_000
 CSRF_KEY = "dashboard_csrf"
 
 bp = Blueprint("dashboard", __name__, url_prefix=PREFIX, template_folder="templates", static_folder="static",
@@ -175,7 +176,7 @@ def create_namespace():
 def payments_page():
     namespace = _namespace()
     status, query = request.args.get("status") or None, request.args.get("q", "").strip()
-    page = max(1, _int(request.args.get("page"), 1))
+    page = _page_number()
     rows, total = views.payment_rows(_store(), current_app.extensions["checkout_adapters"], namespace, status,
                                      query, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     context = dict(rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)), status=status,
@@ -241,6 +242,11 @@ def _amount(text: str | None) -> int | None:
     return int(text)
 
 
+def _page_number() -> int:
+    # Far past any real list, but small enough that its offset still fits SQLite's 64-bit integers.
+    return min(max(1, _int(request.args.get("page"), 1)), MAX_PAGE)
+
+
 def _int(text: str | None, default: int) -> int:
     try:
         return int(text) if text else default
@@ -257,7 +263,7 @@ def webhooks_page():
     status = request.args.get("status") or None
     if status not in (None, "pending", "failed", "delivered", "given_up"):
         status = None
-    page = max(1, _int(request.args.get("page"), 1))
+    page = _page_number()
     rows, total = _provider().webhooks.list_deliveries(namespace.id, status=status, limit=PAGE_SIZE,
                                                        offset=(page - 1) * PAGE_SIZE, newest_first=True)
     context = dict(rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)), status=status)
@@ -306,6 +312,8 @@ def save_settings():
         config_update, faults_update = views.parse_settings(values)
     except views.FormError as error:
         return _settings_view(namespace, {error.field: error.message}, values, 400)
+    if config_update.get("seed") == namespace.seed:
+        del config_update["seed"]  # unchanged: saving other settings must not restart the random sequence
     try:
         namespace = control_settings.apply_config(_provider(), current_app.extensions.get("dialect_config", {}),
                                                   namespace, config_update)
@@ -338,7 +346,8 @@ def _clock_view(namespace, ran: list | None = None, problem: str | None = None, 
 def advance_clock():
     namespace = _namespace()
     try:
-        seconds = durations.parse(request.form.get("duration", ""))
+        # A quick button (+1m) names its duration; the Advance button takes the typed one.
+        seconds = durations.parse(request.form.get("quick") or request.form.get("duration", ""))
         ran = _provider().scheduler.advance(namespace.id, seconds)
     except durations.DurationError as error:
         return _clock_view(namespace, problem=str(error), status=400)

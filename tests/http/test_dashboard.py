@@ -182,3 +182,38 @@ def test_the_api_page_lists_each_dialect_with_its_docs_and_openapi(ui):
         assert f'data-test-id="api-{name}"' in page
     assert "openapi_spec_v1.json" in page and "publicapi_spec.json" in page
     assert "/hyperswitch/payments" in page and "/_mock/ui" not in page.split('data-test-id="api-control"')[1]
+
+
+def test_a_quick_button_advances_by_its_own_duration_even_with_the_text_box_empty(ui, vhs):
+    ns = vhs.namespace["id"]
+    before = ui.application.test_client().get(f"/_mock/clock", headers={"X-Mock-Namespace": ns}).get_json()["now"]
+    page = text(post(ui, f"{UI}/clock/advance?ns={ns}", f"{UI}/clock?ns={ns}", duration="", quick="1h"))
+    after = ui.application.test_client().get(f"/_mock/clock", headers={"X-Mock-Namespace": ns}).get_json()["now"]
+    assert 'data-test-id="jobs-ran"' in page
+    assert (int(after[11:13]) - int(before[11:13])) % 24 == 1
+
+
+def test_saving_settings_keeps_the_random_sequence_unless_the_seed_changes(ui, hs):
+    ns = hs.namespace["id"]
+    hs.pay()  # uses up some draws
+    store = ui.application.extensions["mock_psp"].store
+
+    def counter() -> int:
+        with store.read() as db:
+            return db.execute("SELECT rng_counter FROM namespaces WHERE id = ?", [ns]).fetchone()[0]
+
+    before = counter()
+    page = ui.get(f"{UI}/settings?ns={ns}")
+    values = {m[0]: m[1] for m in re.findall(r'name="(\w+)" value="([^"]*)"', text(page))}
+    assert ui.post(f"{UI}/settings?ns={ns}", data={**values, "rate_wallet": "0.5"}).status_code == 303
+    assert counter() == before > 0
+    assert ui.post(f"{UI}/settings?ns={ns}", data={**values, "seed": "42"}).status_code == 303
+    assert counter() == 0
+
+
+@pytest.mark.parametrize("page", ["/payments", "/webhooks"])
+def test_a_page_number_past_the_end_shows_an_empty_list_not_a_500(ui, hs, page):
+    hs.pay()
+    response = ui.get(f"{UI}{page}?ns={hs.namespace['id']}&page={'9' * 40}")
+    assert response.status_code == 200
+    assert hs.namespace["id"] in text(response)
