@@ -10,6 +10,7 @@ has a URL (``test_merchant.run.start`` does both).
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any
 from urllib.parse import urlencode
@@ -89,6 +90,8 @@ def _wants_json() -> bool:
 
 
 def _error(status: int, code: str, message: str, **extra):
+    if request.path.startswith("/oauth/"):
+        return jsonify({"error": code, "error_description": message}), status  # RFC 6749's error shape
     if request.path.startswith(GOVPAY_PATHS):
         return jsonify({"error": code, "message": message}), status  # GovPay+'s error shape
     if _wants_json():
@@ -129,8 +132,12 @@ def _security_headers(response):
 
 
 def _json_body(allowed: tuple[str, ...]) -> dict:
-    data = request.get_json(force=True, silent=True) if request.get_data() else {}
-    if data is None or not isinstance(data, dict):
+    raw = request.get_data()
+    try:
+        data = json.loads(raw) if raw else {}
+    except (ValueError, RecursionError):  # not JSON (or not UTF-8), or nested too deep to parse
+        data = None
+    if not isinstance(data, dict):
         raise OrderError(400, "bad_request", "the body must be a JSON object")
     unknown = set(data) - set(allowed)
     if unknown:
@@ -301,6 +308,7 @@ def returned(order_id: str):
     """Where the customer lands. The query string is the customer's to edit, so the page
     asks the provider for the truth; a Hyperswitch signature is checked and shown."""
     merchant = _merchant()
+    merchant.order(order_id)  # an unknown order is a 404, whatever else is wrong
     signature = merchant.psp.verify_return(request.url)
     order = merchant.sync_order(order_id, "customer returned")
     # A GovPay+ reference stays payable after a failed attempt: offer to try again.

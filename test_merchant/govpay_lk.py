@@ -359,7 +359,7 @@ class GovpayLk:
                 raise MalformedRequest(f"a {crypto.HEADER} header, but this shop registered no encryption key")
             opener = (lambda item: crypto.decrypt_item(key, item)) if key is not None else None
             return parse_request(payload, opener), key
-        except (ValueError, crypto.DecryptionError) as why:  # MalformedRequest and bad JSON are ValueErrors
+        except (ValueError, RecursionError, crypto.DecryptionError) as why:  # MalformedRequest, bad JSON, too deep
             raise Refused(400, "bad_request", f"not a GovPay+ request: {why}", "malformed") from None
 
     def _order_for(self, ref_no: str, event: Event) -> dict:

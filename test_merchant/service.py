@@ -66,7 +66,7 @@ class Merchant:
     @property
     def psp(self):
         if self.client is None:
-            raise o.OrderError(503, "not_connected", "the merchant is not connected to a provider yet")
+            raise _not_connected()
         return self.client
 
     def now(self) -> float:
@@ -95,6 +95,8 @@ class Merchant:
         card_details = parse_card(card) if card is not None else None
         if self.wiring.dialect == "govuk" and currency != "GBP":
             raise o.OrderError(400, "invalid_currency", "GOV.UK Pay takes GBP only")
+        if self.client is None:  # refuse before writing an order that could never be paid
+            raise _not_connected()
         now = self.now()
         with self.store.write() as db:
             order, new = o.create_order(db, dialect=self.wiring.dialect, amount=amount, currency=currency,
@@ -203,6 +205,11 @@ class Merchant:
                 db.execute(f"DELETE FROM {table}")
 
 
+
+
+def _not_connected() -> o.OrderError:
+    # The shop's state, not a failure of the call: 409 (a 503 would invite a retry that cannot help).
+    return o.OrderError(409, "not_connected", "the merchant is not connected to a provider yet")
 
 
 def parse_card(card: object) -> dict:

@@ -71,7 +71,7 @@ class Receiver:
         try:
             payload = json.loads(body)
             event = self.merchant.psp.parse_event(payload)
-        except (ValueError, KeyError, TypeError, AttributeError) as why:
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as why:
             return self._refuse(entry, 400, "malformed", f"not a {dialect} event: {why.__class__.__name__}: {why}")
         row_id, duplicate_of = self.accept(entry, event)
         if duplicate_of is not None:

@@ -125,8 +125,16 @@ def _from_row(row) -> Namespace:
     )
 
 
+def _check_seed(seed: Any) -> int:
+    # SQLite keeps integers in 64 bits; anything wider would fail the write, not the request.
+    if not isinstance(seed, int) or isinstance(seed, bool) or not -(2**63) <= seed < 2**63:
+        raise DomainError(INVALID_CONFIG, "seed: must be a 64-bit integer", {"field": "seed"})
+    return seed
+
+
 def _insert(db: Database, ns_id: str, is_default: bool, keys, seed: int, clock_mode: str, now: int) -> Namespace:
     hyperswitch, govuk = keys
+    _check_seed(seed)
     if clock_mode not in clocks.MODES:
         raise DomainError(INVALID_CONFIG, f"clock: must be one of {', '.join(clocks.MODES)}", {"field": "clock"})
     db.execute(
@@ -201,9 +209,7 @@ def update_config(db: Database, namespace: Namespace, update: Any) -> Namespace:
     merged = namespace_config.validate_update(namespace.config, update)
     db.execute("UPDATE namespaces SET config = ? WHERE id = ?", [json.dumps(merged), namespace.id])
     if "seed" in update:
-        seed = update["seed"]
-        if not isinstance(seed, int) or isinstance(seed, bool) or not -(2**63) <= seed < 2**63:
-            raise DomainError(INVALID_CONFIG, "seed: must be a 64-bit integer", {"field": "seed"})
+        seed = _check_seed(update["seed"])
         db.execute("UPDATE namespaces SET seed = ?, rng_counter = 0 WHERE id = ?", [seed, namespace.id])
     if "clock" in update:
         set_clock_mode(db, namespace, update["clock"])

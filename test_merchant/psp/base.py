@@ -107,6 +107,6 @@ class HttpClient:
 def body_of(response: requests.Response) -> dict:
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
         return {}
     return body if isinstance(body, dict) else {}

@@ -54,7 +54,7 @@ class TokenCache:
             reply = session.post(auth["token_url"], data=form, auth=(auth["client_id"], auth["client_secret"]),
                                  timeout=timeout, allow_redirects=False)
             body = reply.json() if reply.status_code == 200 else {}
-        except (requests.RequestException, ValueError) as error:
+        except (requests.RequestException, ValueError, RecursionError) as error:
             raise TokenError(f"token request to {auth['token_url']} failed: {error.__class__.__name__}") from error
         token = body.get("access_token") if isinstance(body, dict) else None
         if not token:
@@ -120,7 +120,7 @@ class Caller:
                             response_headers=dict(reply.headers), response_excerpt=reply.text[:EXCERPT_CHARS])
         try:
             result.body = reply.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
             result.body = None
         if key is not None and reply.status_code == 200 and isinstance(result.body, dict):
             try:

@@ -35,7 +35,7 @@ CREATE_FIELDS = (
 def read_json(raw: bytes) -> dict:
     try:
         data = json.loads(raw.decode("utf-8")) if raw.strip() else None
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: nested too deep
         raise errors.bad_json() from None
     if not isinstance(data, dict):
         raise errors.bad_json()

@@ -363,6 +363,8 @@ def read_json(content_type: str | None, raw: bytes, struct: str) -> tuple[dict, 
     except json.JSONDecodeError as exc:
         detail = "EOF while parsing a value" if not text.strip() else exc.msg.lower()
         raise _deserialize_error(detail + _position(text, exc.pos)) from None
+    except RecursionError:  # nested deeper than Python's parser goes (serde_json stops at 128)
+        raise _deserialize_error("recursion limit exceeded") from None
     if not isinstance(data, dict):
         raise _deserialize_error(f"invalid type: {_unexpected(data)}, expected struct {struct}")
     return data, text
