@@ -129,9 +129,10 @@ def ui_url(endpoint: str, **values) -> str:
     return url_for(f"dashboard.{endpoint}", **values)
 
 
-def _page(template: str, nav: str, status: int = 200, **context):
+def _page(template: str, nav: str, *, http_status: int = 200, **context):
+    # Keyword-only and not called "status": the list pages pass a "status" filter to their templates.
     response = make_response(render_template(f"dashboard/{template}", nav=nav, namespace=g.get("namespace"),
-                                             **context), status)
+                                             **context), http_status)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
@@ -176,6 +177,8 @@ def create_namespace():
 def payments_page():
     namespace = _namespace()
     status, query = request.args.get("status") or None, request.args.get("q", "").strip()
+    if status not in views.STATUS_CHOICES:
+        status = None  # an unknown filter shows everything, as "any" does
     page = _page_number()
     rows, total = views.payment_rows(_store(), current_app.extensions["checkout_adapters"], namespace, status,
                                      query, PAGE_SIZE, (page - 1) * PAGE_SIZE)
@@ -300,7 +303,7 @@ def _settings_view(namespace, errors: dict | None = None, values: dict | None = 
     config = control_settings.config_view(namespace, current_app.extensions.get("dialect_config", {}))
     faults = control_settings.faults_view(_provider(), namespace)["webhooks"]
     form = values or views.settings_form(config, faults)
-    return _page("settings.html", "settings", status, form=form, errors=errors or {}, rate_keys=RATE_KEYS,
+    return _page("settings.html", "settings", http_status=status, form=form, errors=errors or {}, rate_keys=RATE_KEYS,
                  delay_keys=DELAY_KEYS, notice=notice or request.args.get("notice"))
 
 
@@ -337,7 +340,7 @@ def _clock_view(namespace, ran: list | None = None, problem: str | None = None, 
     with _store().read() as db:
         namespace = namespaces.get(db, namespace.id)
         jobs = pending_jobs(db, namespace.id)
-    return _page("clock.html", "clock", status, now=iso_ms(namespace.now_ms()), mode=namespace.clock_mode,
+    return _page("clock.html", "clock", http_status=status, now=iso_ms(namespace.now_ms()), mode=namespace.clock_mode,
                  jobs=[views.job_row(j) for j in jobs[:50]], job_count=len(jobs), ran=ran, problem=problem,
                  quick=durations.QUICK)
 

@@ -145,3 +145,22 @@ def test_the_namespace_and_api_pages(page, merchant):
     page.goto(merchant.ui("api"))
     assert page.locator("[data-test-id=openapi-link]").count() == 2
     shot(page, "api")
+
+
+def test_the_status_filters_narrow_the_lists_in_the_browser(page, merchant):
+    merchant.receiver.status = 500
+    paid = merchant.card_payment("4242424242424242")
+    declined = merchant.card_payment("4000000000000002")
+    merchant.flush()
+    page.goto(merchant.ui("payments"))
+    page.select_option("[data-test-id=status-filter]", "failed")
+    page.click("button:text('Filter')")
+    page.wait_for_url("**status=failed**")
+    ids = page.locator("[data-test-id=payment-row] a").all_inner_texts()
+    assert ids == [declined["payment_id"]]
+    page.goto(merchant.ui("webhooks"))
+    page.select_option("[data-test-id=delivery-status-filter]", "failed")
+    page.click("button:text('Filter')")
+    page.wait_for_url("**status=failed**")
+    statuses = set(page.locator("[data-test-id=delivery-row]").evaluate_all("rows => rows.map(r => r.dataset.status)"))
+    assert statuses == {"failed"} and paid["payment_id"] in page.locator("[data-test-id=delivery-rows]").inner_text()

@@ -52,12 +52,26 @@ def test_payments_are_listed_newest_first_and_found_by_id_or_reference(ui, hs):
     assert first["payment_id"] in found and second["payment_id"] not in found
 
 
-def test_the_status_filter_and_the_rows_fragment(ui, hs):
+@pytest.mark.parametrize("fragment", ["", "&fragment=rows"])
+def test_the_status_filter_shows_only_that_status_in_the_page_and_its_rows_fragment(ui, hs, fragment):
     paid = hs.pay()
     declined = hs.pay("4000000000000002")
-    rows = text(ui.get(f"{UI}/payments?ns={hs.namespace['id']}&status=failed&fragment=rows"))
-    assert declined["payment_id"] in rows and paid["payment_id"] not in rows
-    assert "<html" not in rows  # only the rows, for the live refresh
+    response = ui.get(f"{UI}/payments?ns={hs.namespace['id']}&status=failed{fragment}")
+    assert response.status_code == 200
+    assert declined["payment_id"] in text(response) and paid["payment_id"] not in text(response)
+    assert ("<html" in text(response)) == (not fragment)  # the fragment is only the rows, for the live refresh
+
+
+@pytest.mark.parametrize("status", ["failed", "delivered", "no_such_status"])
+def test_the_webhook_status_filter_answers_a_page(ui, hs, status):
+    response = ui.get(f"{UI}/webhooks?ns={hs.namespace['id']}&status={status}")
+    assert response.status_code == 200 and "<html" in text(response)
+
+
+def test_an_unknown_payment_status_filter_shows_every_payment(ui, hs):
+    paid = hs.pay()
+    response = ui.get(f"{UI}/payments?ns={hs.namespace['id']}&status=partially_refunded")
+    assert response.status_code == 200 and paid["payment_id"] in text(response)
 
 
 def test_a_payment_page_shows_fields_transitions_and_the_allowed_actions(ui, hs):
