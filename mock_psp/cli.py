@@ -47,6 +47,7 @@ def provider_banner(settings: Settings, url: str, provider) -> str:
         f"    Authorization: Bearer   {ns.govuk.api_key}",
         f"    webhook signing secret  {ns.govuk.webhook_signing_secret}",
         f"  Control API   {url}/_mock   (namespace {ns.id}, clock {ns.clock_mode}, seed {ns.seed})",
+        f"  Dashboard     {url}/_mock/ui/   <- payments, webhooks, settings and clock in the browser",
         f"  Database      {provider.store.path}",
         "",
         "Press Ctrl-C to stop.",
@@ -140,6 +141,7 @@ def up_banner(harness) -> str:
              f"  Shop          {harness.shop_url}/        <- open this to pay in the browser",
              f"  Shop API      {harness.shop_url}/_merchant/   webhooks at {shop.url}/webhooks/{shop.dialect}",
              f"  Provider      {harness.psp_url}   (control API {harness.psp_url}/_mock)",
+             f"  Dashboard     {harness.psp_url}/_mock/ui/payments?ns={shop.namespace}   <- what the provider did",
              f"  Shop's namespace {shop.namespace} ({shop.dialect}, "
              f"{'GovPay+ authenticates with ' if shop.dialect == 'govpay-lk' else 'webhooks signed with '}"
              f"{shop.scheme}):"]

@@ -21,8 +21,10 @@ def config_view(namespace: Namespace, dialect_configs: dict) -> dict:
             **{key: module.current(namespace) for key, module in dialect_configs.items()}}
 
 
-def apply_config(provider, dialect_configs: dict, namespace: Namespace, update: Any) -> Namespace:
-    """Validate and apply a partial settings update, all or nothing; DomainError names the field."""
+def apply_config(provider, dialect_configs: dict, namespace: Namespace, update: Any,
+                 faults: dict | None = None) -> Namespace:
+    """Validate and apply a partial settings update (and, given ``faults``, a webhook faults update)
+    in one transaction, all or nothing; DomainError names the field."""
     if not isinstance(update, dict):
         raise DomainError(INVALID_CONFIG, "config: must be a JSON object of settings", {"field": "config"})
     update = dict(update)
@@ -32,6 +34,8 @@ def apply_config(provider, dialect_configs: dict, namespace: Namespace, update: 
             merged = dialect_configs[key].validate(namespace.dialect_settings.get(key, {}), value)
             namespaces.set_dialect_settings(db, namespace.id, key, merged)
         namespace = namespaces.update_config(db, namespace, update) if update else namespaces.get(db, namespace.id)
+        if faults is not None:
+            webhook_faults.set_namespace_faults(db, namespace.id, faults)
     for key in dialect_updates:
         _sync_dialect_endpoint(provider, dialect_configs[key], key, namespace)
     return namespace

@@ -318,9 +318,8 @@ def save_settings():
     if config_update.get("seed") == namespace.seed:
         del config_update["seed"]  # unchanged: saving other settings must not restart the random sequence
     try:
-        namespace = control_settings.apply_config(_provider(), current_app.extensions.get("dialect_config", {}),
-                                                  namespace, config_update)
-        control_settings.set_faults(_provider(), namespace, faults_update)
+        control_settings.apply_config(_provider(), current_app.extensions.get("dialect_config", {}), namespace,
+                                      config_update, faults=faults_update)
     except DomainError as error:
         field = views.form_field_for((error.details or {}).get("field", ""), error.message)
         return _settings_view(namespace, {field: error.message}, values, 400)
@@ -338,11 +337,11 @@ def clock_page():
 
 def _clock_view(namespace, ran: list | None = None, problem: str | None = None, status: int = 200):
     with _store().read() as db:
-        namespace = namespaces.get(db, namespace.id)
+        namespace = g.namespace = namespaces.get(db, namespace.id)  # the header shows the time after an advance
         jobs = pending_jobs(db, namespace.id)
+        shown = views.job_rows(db, namespace.id, jobs[:50])
     return _page("clock.html", "clock", http_status=status, now=iso_ms(namespace.now_ms()), mode=namespace.clock_mode,
-                 jobs=[views.job_row(j) for j in jobs[:50]], job_count=len(jobs), ran=ran, problem=problem,
-                 quick=durations.QUICK)
+                 jobs=shown, job_count=len(jobs), ran=ran, problem=problem, quick=durations.QUICK)
 
 
 @bp.post("/clock/advance")
@@ -351,12 +350,21 @@ def advance_clock():
     try:
         # A quick button (+1m) names its duration; the Advance button takes the typed one.
         seconds = durations.parse(request.form.get("quick") or request.form.get("duration", ""))
+        # Said before they run: afterwards a payment job cannot tell whether it was the one that acted.
+        effects = _effects_of_jobs_due_within(namespace, seconds)
         ran = _provider().scheduler.advance(namespace.id, seconds)
     except durations.DurationError as error:
         return _clock_view(namespace, problem=str(error), status=400)
     except ClockError as error:
         return _clock_view(namespace, problem=f"{error} Switch the clock to virtual first.", status=409)
-    return _clock_view(namespace, ran=[views.job_row(j) for j in ran])
+    return _clock_view(namespace, ran=[{**views.job_row(j), "effect": effects.get(j["id"], "")} for j in ran])
+
+
+def _effects_of_jobs_due_within(namespace, seconds: float) -> dict[int, str]:
+    with _store().read() as db:
+        until = namespaces.get(db, namespace.id).now_ms() + int(round(seconds * 1000))
+        due = [job for job in pending_jobs(db, namespace.id) if job["due_at"] <= until]
+        return {job["id"]: views.job_effect(db, namespace.id, job) for job in due}
 
 
 @bp.post("/clock/mode")

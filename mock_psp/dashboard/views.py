@@ -9,6 +9,7 @@ from typing import Any
 from checkout.adapters import money as checkout_money
 from ..clock import iso_ms
 from ..domain import payments as p
+from ..domain import jobs
 from ..domain import refunds
 from ..domain.namespace_config import DELAY_KEYS
 from ..domain.namespace_config import RATE_KEYS
@@ -53,7 +54,19 @@ def payment_rows(store, adapters: dict, namespace: Namespace, status: str | None
         total = db.execute(f"SELECT count(*) FROM payments WHERE {clause}", params).fetchone()[0]
         rows = db.execute(f"SELECT * FROM payments WHERE {clause} ORDER BY created_at DESC, rowid DESC "
                           "LIMIT ? OFFSET ?", params + [limit, offset]).fetchall()
-    return [payment_summary(p.Payment.from_row(r), adapters) for r in rows], total
+        payments = [p.Payment.from_row(r) for r in rows]
+        refunded = {payment.id: refunds.totals(db, namespace.id, payment.id) for payment in payments}
+    return [{**payment_summary(payment, adapters), "refunded": refunded_text(payment, refunded[payment.id])}
+            for payment in payments], total
+
+
+def refunded_text(payment: p.Payment, totals: refunds.RefundTotals) -> str:
+    """What has gone back, and what is on its way ("" when nothing was asked for)."""
+    pending = totals.submitted - totals.succeeded
+    parts = [money(totals.succeeded, payment.currency)] if totals.succeeded else []
+    if pending:
+        parts.append(f"{money(pending, payment.currency)} pending")
+    return ", ".join(parts)
 
 
 def public_status(payment: p.Payment, adapters: dict) -> str:
@@ -210,12 +223,35 @@ def form_field_for(domain_field: str, message: str) -> str:
 # -- clock and APIs -----------------------------------------------------------------------------
 
 
+def job_rows(db, namespace_id: str, jobs: list[dict]) -> list[dict]:
+    """Waiting jobs with what each would do if it ran now."""
+    return [{**job_row(job), "effect": job_effect(db, namespace_id, job)} for job in jobs]
+
+
+def job_effect(db, namespace_id: str, job: dict) -> str:
+    payload = job.get("payload") or {}
+    if job["kind"] == "webhook.deliver":
+        return delivery_effect(db, namespace_id, payload.get("delivery_id", ""))
+    return jobs.describe(db, namespace_id, job["kind"], payload) or ""
+
+
+def delivery_effect(db, namespace_id: str, delivery_id: str) -> str:
+    row = db.execute(
+        """SELECT d.attempt_count, e.event_type FROM webhook_deliveries d
+           JOIN webhook_events e ON e.namespace_id = d.namespace_id AND e.id = d.event_id
+           WHERE d.namespace_id = ? AND d.id = ?""", [namespace_id, delivery_id]).fetchone()
+    if row is None:
+        return "nothing: the delivery is gone"
+    attempt = row[0] + 1
+    return f"sends {row[1]}" + (f" (attempt {attempt})" if attempt > 1 else "")
+
+
 def job_row(job: dict) -> dict:
     payload = job.get("payload") or {}
     subject = payload.get("payment_id") or payload.get("delivery_id") or payload.get("refund_id") or ""
     due = job["due_at"]
     return {"kind": job["kind"], "due_at": due if isinstance(due, str) else iso_ms(due), "subject": subject,
-            "state": job.get("state", "pending"), "error": job.get("error")}
+            "state": job.get("state", "pending"), "error": job.get("error"), "payment_id": payload.get("payment_id")}
 
 
 UPSTREAM = {

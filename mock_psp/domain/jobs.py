@@ -1,7 +1,12 @@
-"""The scheduler's job kinds and the domain functions that run them."""
+"""The scheduler's job kinds, the domain functions that run them, and what each would do now."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
 
 from . import payments
 from . import refunds
+from .errors import DomainError
 
 HANDLERS = {
     "payment.complete": payments.complete_pending,
@@ -9,3 +14,32 @@ HANDLERS = {
     "payment.capture_window": payments.expire_capture_window,
     "refund.complete": refunds.complete_pending,
 }
+
+
+def describe(db: Database, namespace_id: str, kind: str, payload: dict) -> str | None:
+    """What a waiting job would do if it ran now, in words (None: not a payment or refund job).
+
+    Jobs are not withdrawn when a payment moves on; they check when they run. This says
+    which of them still matter, using the same checks the handlers use."""
+    if kind == "refund.complete":
+        try:
+            refund = refunds.load(db, namespace_id, payload["refund_id"])
+        except DomainError:
+            return "nothing: the refund is gone"
+        if refund.status != refunds.PENDING:
+            return f"nothing: the refund is already {refund.status}"
+        return "settles the refund (succeeds)" if payload.get("succeeds") else "settles the refund (fails)"
+    if kind not in HANDLERS:
+        return None
+    try:
+        payment = payments.load(db, namespace_id, payload["payment_id"])
+    except DomainError:
+        return "nothing: the payment is gone"
+    if kind == "payment.complete":
+        acts = payments.completion_is_current(payment, payload.get("attempt_id"))
+        action = f"completes the {(payment.pending or {}).get('operation', 'payment')}"
+    elif kind == "payment.expire":
+        acts, action = payments.session_can_expire(payment), "expires the unpaid payment"
+    else:
+        acts, action = payments.capture_window_can_expire(payment), "expires the uncaptured authorisation"
+    return action if acts else f"nothing: the payment is already {payment.status}"

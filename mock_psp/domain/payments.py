@@ -777,11 +777,27 @@ def authorise_by_api(store: Store, namespace_id: str, payment_id: str, changes: 
 # -- scheduled jobs -----------------------------------------------------------
 
 
+def completion_is_current(payment: Payment, attempt_id: str) -> bool:
+    """A `payment.complete` job still has work: the attempt it was scheduled for is still parked."""
+    return payment.status == PROCESSING and payment.attempt_id == attempt_id and bool(payment.pending)
+
+
+def session_can_expire(payment: Payment) -> bool:
+    """A `payment.expire` job still has work: the customer has not finished paying."""
+    waiting_to_confirm = payment.status == AUTHORIZED and payment.customer_action == CONFIRMATION
+    return payment.status in (CREATED, CUSTOMER_ACTION) or waiting_to_confirm
+
+
+def capture_window_can_expire(payment: Payment) -> bool:
+    """A `payment.capture_window` job still has work: the authorisation was never captured."""
+    return payment.status == AUTHORIZED and payment.customer_action is None
+
+
 def complete_pending(store: Store, job) -> None:
     """Job `payment.complete`: finish an authorisation or capture parked in `processing`."""
     with unit_of_work(store, job.namespace_id) as work:
         payment = load(work.db, job.namespace_id, job.payload["payment_id"])
-        if payment.status != PROCESSING or payment.attempt_id != job.payload["attempt_id"] or not payment.pending:
+        if not completion_is_current(payment, job.payload["attempt_id"]):
             return  # superseded: cancelled, or completed by another path
         pending = payment.pending
         if pending["operation"] == "authorize":
@@ -798,8 +814,7 @@ def expire_session(store: Store, job) -> None:
             payment = load(work.db, job.namespace_id, job.payload["payment_id"])
         except DomainError:
             return  # the namespace was reset
-        waiting_to_confirm = payment.status == AUTHORIZED and payment.customer_action == CONFIRMATION
-        if payment.status not in (CREATED, CUSTOMER_ACTION) and not waiting_to_confirm:
+        if not session_can_expire(payment):
             return
         payment.customer_action = None
         payment.pending = None
@@ -815,7 +830,7 @@ def expire_capture_window(store: Store, job) -> None:
             payment = load(work.db, job.namespace_id, job.payload["payment_id"])
         except DomainError:
             return
-        if payment.status != AUTHORIZED or payment.customer_action is not None:
+        if not capture_window_can_expire(payment):
             return
         payment.failure_reason = outcomes.EXPIRED
         _transition(work, payment, EXPIRED, "capture window elapsed")

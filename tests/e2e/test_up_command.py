@@ -37,6 +37,8 @@ def test_up_starts_both_wired_prints_urls_and_keys_and_stops_on_ctrl_c(tmp_path)
                                headers={"Authorization": f"Bearer {bearer}"}).json()
         assert payment["state"]["status"] == "success"  # the printed key is the shop's namespace key
         assert "Pay in a window" in requests.get(f"{shop}/", timeout=10).text
+        dashboard = re.search(r"Dashboard\s+(\S+)", banner)[1]
+        assert order["payment_id"] in requests.get(dashboard, timeout=10).text  # it opens on the shop's namespace
     finally:
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=15)

@@ -118,9 +118,12 @@ def test_a_bad_refund_amount_is_explained_not_a_500(ui, hs):
     ({"fault_drop": "1.5"}, "fault_drop", "probability"),
     ({"webhook_retry_schedule": "soon"}, "webhook_retry_schedule", "not a number"),
     ({"seed": "x"}, "seed", "whole number"),
+    # A good change before a bad one in the same form is not saved either.
+    ({"rate_card": "0.5", "fault_drop": "1.5"}, "fault_drop", "probability"),
 ])
 def test_settings_errors_are_shown_inline_and_nothing_is_saved(ui, app, form, field, message):
     before = app.test_client().get("/_mock/config").get_json()
+    faults_before = app.test_client().get("/_mock/faults").get_json()
     page = ui.get(f"{UI}/settings")
     values = {m[0]: m[1] for m in re.findall(r'name="(\w+)" value="([^"]*)"', text(page))}
     values.update(form)
@@ -129,6 +132,7 @@ def test_settings_errors_are_shown_inline_and_nothing_is_saved(ui, app, form, fi
     assert response.status_code == 400 and 'data-test-id="field-error"' in body and message in body
     assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', body)
     assert app.test_client().get("/_mock/config").get_json() == before
+    assert app.test_client().get("/_mock/faults").get_json() == faults_before
 
 
 def test_settings_are_saved_through_the_library(ui, app):
@@ -160,6 +164,9 @@ def test_the_clock_advances_and_lists_the_jobs_that_fell_due(ui, vhs):
     vhs.create(amount=100, currency="USD")  # expires after 15 minutes
     page = text(post(ui, f"{UI}/clock/advance?ns={ns}", f"{UI}/clock?ns={ns}", duration="16m"))
     assert 'data-test-id="ran-job"' in page and "payment.expire" in page
+    assert re.findall(r'data-test-id="ran-effect">([^<]*)<', page) == ["expires the unpaid payment"]
+    clock = re.search(r'data-test-id="clock-now">([^<]+)<', page)[1]
+    assert re.search(r'data-test-id="header-now">([^<]+)<', page)[1] == clock  # the header moved too
 
 
 def test_a_bad_duration_is_explained(ui, vhs):
@@ -231,3 +238,25 @@ def test_a_page_number_past_the_end_shows_an_empty_list_not_a_500(ui, hs, page):
     response = ui.get(f"{UI}{page}?ns={hs.namespace['id']}&page={'9' * 40}")
     assert response.status_code == 200
     assert hs.namespace["id"] in text(response)
+
+
+def test_the_payments_list_shows_what_was_refunded_and_what_is_still_pending(ui, vhs):
+    vhs.configure(delays={"refund": 60})
+    payment = vhs.pay(amount=5000)
+    vhs.refund(payment["payment_id"], amount=1200)
+    listed = f"{UI}/payments?ns={vhs.namespace['id']}&fragment=rows"
+    assert "$12.00 pending" in text(ui.get(listed))
+    vhs.advance(60)
+    rows = text(ui.get(listed))
+    assert re.search(r'data-test-id="refunded">\$12\.00</td>', rows), rows
+
+
+def test_the_clock_says_what_each_waiting_job_would_do_now(ui, vhs):
+    ns = vhs.namespace["id"]
+    unpaid = vhs.create(amount=100, currency="USD").json
+    paid = vhs.pay()
+    page = text(ui.get(f"{UI}/clock?ns={ns}"))
+    effects = dict(re.findall(r'payments/(\w+)\?ns=\w+"><code>\w+</code></a></td><td data-test-id="job-effect">([^<]+)<',
+                              page))
+    assert effects == {unpaid["payment_id"]: "expires the unpaid payment",
+                       paid["payment_id"]: "nothing: the payment is already captured"}

@@ -427,3 +427,29 @@ def test_every_domain_error_code_is_mapped_by_every_dialect():
         error = DomainError(code, "message", dict(details))
         assert hyperswitch_errors.from_domain(error).code
         assert govuk_errors.from_domain(error).code
+
+
+# -- what a waiting job would do -------------------------------------------------------
+
+
+def waiting(store, ns_id: str) -> dict[str, str]:
+    from mock_psp import scheduler
+    from mock_psp.domain import jobs
+    with store.read() as db:
+        return {job["kind"]: jobs.describe(db, ns_id, job["kind"], job["payload"])
+                for job in scheduler.pending_jobs(db, ns_id)}
+
+
+def test_a_waiting_expiry_says_it_would_expire_an_unpaid_payment_and_nothing_once_paid(store, virtual_ns):
+    unpaid = payments.create_payment(store, virtual_ns.id, NewPayment(amount=500, currency="GBP"))
+    assert waiting(store, virtual_ns.id) == {"payment.expire": "expires the unpaid payment"}
+    payments.confirm_payment(store, virtual_ns.id, unpaid.id, PaymentChanges(payment_method=a_card()))
+    assert waiting(store, virtual_ns.id) == {"payment.expire": "nothing: the payment is already captured"}
+
+
+def test_a_waiting_refund_settlement_says_how_it_ends_until_it_has(store, virtual_ns):
+    with store.write() as db:
+        namespaces.update_config(db, virtual_ns, {"delays": {"refund": 30}})
+    paid = pay(store, virtual_ns)
+    refunds.create_refund(store, virtual_ns.id, NewRefund(payment_id=paid.id, amount=300))
+    assert waiting(store, virtual_ns.id)["refund.complete"] == "settles the refund (succeeds)"
