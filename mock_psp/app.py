@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from typing import Any
 from collections.abc import Mapping
 
 from flask import Flask
 from flask import jsonify
+from flask import Response
 from flask import request
 from werkzeug.exceptions import HTTPException
 
 import sdk
 from checkout import routes as checkout
 
+from . import api_faults
 from .config import Settings
+from .connection import DropConnection
 from .control import routes as control
 from .dashboard import routes as dashboard
 from .dialects.govpay_lk import routes as govpay_lk
@@ -58,6 +62,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.extensions["dialect_config"] = {govpay_lk_settings.KEY: govpay_lk_settings}
     _register_error_handlers(app)
     _register_change_hooks(app, provider)
+    _register_api_faults(app, provider)
     if settings.background:
         provider.start()
     return app
@@ -74,6 +79,75 @@ def _register_change_hooks(app: Flask, provider: Provider) -> None:
         if request.method != "GET":
             provider.after_change()
         return response
+
+
+FAULT_KEY = "mock_psp.api_fault"
+
+
+def _register_api_faults(app: Flask, provider: Provider) -> None:
+    """Decide each dialect API call's fault before the call runs (see api_faults.py); what
+    happens to the connection is done below the app, in ApiFaultMiddleware."""
+
+    @app.before_request
+    def inject_api_fault():
+        face = _face_for_path(request.path)
+        namespace = face.api_namespace() if face is not None else None
+        if namespace is None or not namespace.api_faults_active:
+            return None
+        with provider.store.write() as db:
+            decision = api_faults.decide(db, namespace.id, namespace.seed, request.method, request.path,
+                                         namespace.now_ms())
+        if not decision.acts:
+            return None
+        request.environ[FAULT_KEY] = decision
+        if decision.latency_seconds:
+            time.sleep(decision.latency_seconds)  # real time: the client's timeouts are real
+        if decision.fault == api_faults.ERROR:
+            return _injected_error(face, decision.error_status)
+        if decision.fault == api_faults.TIMEOUT:
+            time.sleep(decision.timeout_seconds)
+        if decision.fault in (api_faults.RESET, api_faults.TIMEOUT):
+            return Response(status=204)  # never sent: the middleware drops the connection instead
+        return None
+
+    app.wsgi_app = ApiFaultMiddleware(app.wsgi_app)
+
+
+def _injected_error(face, status: int):
+    if status == 500:
+        response = face.injected_error()
+    else:  # 502/503/504 come from a gateway in front of the provider: plain text, not the API's JSON
+        reason = {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}[status]
+        response = Response(f"{status} {reason}\n", status=status, mimetype="text/plain")
+    response.headers["X-Mock-Fault"] = "error"
+    return response
+
+
+class ApiFaultMiddleware:
+    """Carries out the connection faults the app decided on: drop before answering (``reset``,
+    ``timeout``), after the call committed (``lost_response``), or half way through the answer
+    (``truncated``)."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        body = self.wsgi_app(environ, start_response)
+        decision = environ.get(FAULT_KEY)
+        fault = decision.fault if decision is not None else api_faults.NONE
+        if fault in (api_faults.NONE, api_faults.ERROR):
+            return body
+        data = b"".join(body)
+        if hasattr(body, "close"):
+            body.close()
+        if fault == api_faults.TRUNCATED:
+            return _half_then_close(data)
+        raise DropConnection(reset=fault != api_faults.TIMEOUT, why=f"API fault {fault}")
+
+
+def _half_then_close(data: bytes):
+    yield data[: len(data) // 2]
+    raise DropConnection(reset=False, why="API fault truncated")
 
 
 def _face_for_path(path: str):

@@ -8,10 +8,44 @@ keep-alive, no development-server warning. Port 0 asks the OS for a free port;
 from __future__ import annotations
 
 import signal
+import socket
+import struct
 import threading
 from collections.abc import Callable
 
 from cheroot import wsgi
+
+from .connection import DropConnection
+
+
+class _Gateway(wsgi.Gateway_10):
+    """cheroot's WSGI 1.0 gateway, plus one thing the app may ask for: end the connection
+    without (the rest of) an answer, as a network or a crashed provider would. The app
+    asks by raising DropConnection (API faults ``reset``, ``timeout``, ``lost_response``,
+    ``truncated``)."""
+
+    def respond(self):
+        try:
+            super().respond()
+        except DropConnection as drop:
+            self._drop(drop.reset)
+
+    def _drop(self, reset: bool) -> None:
+        request, connection = self.req, self.req.conn
+        request.close_connection = True
+        request.ready = False          # cheroot writes nothing more (no headers, no chunk end)
+        request.chunked_write = False
+        if not reset:
+            connection.wfile.flush()   # what was written goes out; cheroot then closes with a FIN
+            return
+        # A reset: discard anything unsent and abort with an RST, before cheroot's own
+        # close would send a FIN (so the client sees "connection reset by peer").
+        connection.linger = True       # tells cheroot the socket is ours to close
+        try:
+            connection.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            connection.socket.close()
+        except OSError:
+            pass  # the client went first
 
 
 class ServerThread:
@@ -23,6 +57,7 @@ class ServerThread:
                                    timeout=30, shutdown_timeout=2,
                                    # a deep accept queue: CI may open dozens of connections at once
                                    request_queue_size=1024)
+        self._server.gateway = _Gateway
         # cheroot checks for a stop every expiration_interval (0.5 s by default); a shorter
         # interval makes stop() quick, which tests that start many servers feel.
         self._server.expiration_interval = 0.05

@@ -321,6 +321,31 @@ def m007_checkout_sessions(db: Database) -> None:
     )
 
 
+
+@migrations()
+def m008_api_faults(db: Database) -> None:
+    db.executescript(
+        """
+        -- API fault injection (mock_psp/api_faults.py): settings, the scripted queue, and a
+        -- random sequence of its own so API faults never shift payment ids or outcomes.
+        ALTER TABLE namespaces ADD COLUMN api_faults TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE namespaces ADD COLUMN api_fault_script TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE namespaces ADD COLUMN api_fault_rng_counter INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE api_fault_log (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            namespace_id TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            method TEXT NOT NULL,
+            path TEXT NOT NULL,
+            fault TEXT NOT NULL,
+            status INTEGER,
+            latency_ms REAL NOT NULL,
+            source TEXT NOT NULL
+        );
+        CREATE INDEX api_fault_log_by_namespace ON api_fault_log (namespace_id, id);
+        """
+    )
+
 class Store:
     """One SQLite database, shared safely by every thread of one app.
 

@@ -27,7 +27,6 @@ from ..scheduler import ClockError
 from ..scheduler import pending_jobs
 from ..webhooks import endpoints
 from ..webhooks import engine as webhook_engine
-from ..webhooks import faults as webhook_faults
 from . import settings as control_settings
 
 PREFIX = "/_mock"
@@ -73,6 +72,14 @@ def http_error(status: int):
 
 def unexpected_error():
     return error_response(500, "internal_error", "The mock hit an unexpected error; see its log")
+
+
+def injected_error():
+    return unexpected_error()
+
+
+def api_namespace() -> None:
+    return None  # the control API is never faulted: it is how tests turn faults off
 
 
 # -- helpers ----------------------------------------------------------------------
@@ -416,17 +423,19 @@ def flush_webhooks():
 @bp.get("/faults")
 def get_faults():
     namespace = current_namespace()
-    with _store().read() as db:
-        return jsonify(webhook_faults.namespace_faults(db, namespace.id))
+    return jsonify(control_settings.faults_view(_provider(), namespace))
 
 
 @bp.put("/faults")
 @bp.patch("/faults")
 def put_faults():
     body = _json_body(("webhooks", "api"))
-    if body.get("api"):
-        raise ControlError(400, "invalid_field", "api: API fault injection is not available yet; only webhooks")
-    namespace = current_namespace()
-    if "webhooks" in body:
-        return jsonify(control_settings.set_faults(_provider(), namespace, body["webhooks"]))
-    return jsonify(control_settings.faults_view(_provider(), namespace))
+    return jsonify(control_settings.set_faults(_provider(), current_namespace(), body))
+
+
+@bp.get("/faults/api/log")
+def api_fault_log():
+    """The faults injected into this namespace's API calls, newest first (?limit=, at most 1000)."""
+    limit, _ = _query_limit()
+    return jsonify({"data": [{**entry, "at": iso_ms(entry["at"])}
+                             for entry in control_settings.api_fault_log(_provider(), current_namespace(), limit)]})

@@ -12,6 +12,7 @@ from ..domain import namespaces
 from ..domain.errors import INVALID_CONFIG
 from ..domain.errors import DomainError
 from ..domain.namespaces import Namespace
+from .. import api_faults
 from ..webhooks import faults as webhook_faults
 
 
@@ -23,7 +24,7 @@ def config_view(namespace: Namespace, dialect_configs: dict) -> dict:
 
 def apply_config(provider, dialect_configs: dict, namespace: Namespace, update: Any,
                  faults: dict | None = None) -> Namespace:
-    """Validate and apply a partial settings update (and, given ``faults``, a webhook faults update)
+    """Validate and apply a partial settings update (and, given ``faults``, a faults update as for set_faults)
     in one transaction, all or nothing; DomainError names the field."""
     if not isinstance(update, dict):
         raise DomainError(INVALID_CONFIG, "config: must be a JSON object of settings", {"field": "config"})
@@ -35,7 +36,7 @@ def apply_config(provider, dialect_configs: dict, namespace: Namespace, update: 
             namespaces.set_dialect_settings(db, namespace.id, key, merged)
         namespace = namespaces.update_config(db, namespace, update) if update else namespaces.get(db, namespace.id)
         if faults is not None:
-            webhook_faults.set_namespace_faults(db, namespace.id, faults)
+            _set_faults_in(db, namespace.id, faults)
     for key in dialect_updates:
         _sync_dialect_endpoint(provider, dialect_configs[key], key, namespace)
     return namespace
@@ -49,10 +50,28 @@ def _sync_dialect_endpoint(provider, module, key: str, namespace: Namespace) -> 
 
 
 def set_faults(provider, namespace: Namespace, update: dict) -> dict:
+    """Apply ``{"webhooks"?: {...}, "api"?: {...}}`` in one transaction, all or nothing."""
     with provider.store.write() as db:
-        return webhook_faults.set_namespace_faults(db, namespace.id, update)
+        _set_faults_in(db, namespace.id, update)
+        return _faults_in(db, namespace.id)
 
 
 def faults_view(provider, namespace: Namespace) -> dict:
     with provider.store.read() as db:
-        return webhook_faults.namespace_faults(db, namespace.id)
+        return _faults_in(db, namespace.id)
+
+
+def _set_faults_in(db, namespace_id: str, update: dict) -> None:
+    if "webhooks" in update:
+        webhook_faults.set_namespace_faults(db, namespace_id, update["webhooks"])
+    if "api" in update:
+        api_faults.update(db, namespace_id, update["api"])
+
+
+def _faults_in(db, namespace_id: str) -> dict:
+    return {"webhooks": webhook_faults.namespace_faults(db, namespace_id), "api": api_faults.view(db, namespace_id)}
+
+
+def api_fault_log(provider, namespace: Namespace, limit: int = 100) -> list[dict]:
+    with provider.store.read() as db:
+        return api_faults.log_entries(db, namespace.id, limit)

@@ -68,6 +68,14 @@ def unexpected_error():
     return _error_page(500, "Something went wrong", "An unexpected failure in the mock; it is in the log.")
 
 
+def injected_error():
+    return unexpected_error()
+
+
+def api_namespace() -> None:
+    return None  # the dashboard is never faulted: it is how QA turns faults off
+
+
 def _error_page(status: int, heading: str, message: str):
     response = make_response(render_template("dashboard/error.html", heading=heading, message=message,
                                              namespace=None, nav=None), status)
@@ -319,7 +327,7 @@ def save_settings():
         del config_update["seed"]  # unchanged: saving other settings must not restart the random sequence
     try:
         control_settings.apply_config(_provider(), current_app.extensions.get("dialect_config", {}), namespace,
-                                      config_update, faults=faults_update)
+                                      config_update, faults={"webhooks": faults_update})
     except DomainError as error:
         field = views.form_field_for((error.details or {}).get("field", ""), error.message)
         return _settings_view(namespace, {field: error.message}, values, 400)

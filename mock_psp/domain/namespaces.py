@@ -25,7 +25,7 @@ DEFAULT_ID = "ns_default"
 DATA_TABLES = (
     "payments", "refunds", "audit_events", "outbox", "jobs",
     "webhook_events", "webhook_deliveries", "webhook_attempts",
-    "idempotency_keys", "access_tokens", "checkout_sessions",
+    "idempotency_keys", "access_tokens", "checkout_sessions", "api_fault_log",
 )
 
 
@@ -60,6 +60,8 @@ class Namespace:
     scripted_outcomes: tuple[str, ...] = ()
     # Whether changes write outbox rows (set while a webhook endpoint listens).
     publishes_events: bool = False
+    # Whether API calls may be faulted (mock_psp/api_faults.py): lets every other call skip a write.
+    api_faults_active: bool = False
 
     @property
     def clock(self):
@@ -122,6 +124,7 @@ def _from_row(row) -> Namespace:
         dialect_settings=json.loads(row["dialect_settings"]),
         scripted_outcomes=tuple(json.loads(row["scripted_outcomes"])),
         publishes_events=bool(row["publishes_events"]),
+        api_faults_active=row["api_faults"] != "{}" or row["api_fault_script"] != "[]",
     )
 
 
@@ -272,12 +275,13 @@ def reset(db: Database, namespace: Namespace, keep_config: bool = True) -> Names
     for table in DATA_TABLES:
         db.execute(f"DELETE FROM {table} WHERE namespace_id = ?", [namespace.id])
     db.execute(
-        "UPDATE namespaces SET rng_counter = 0, scripted_outcomes = '[]', fault_script = '[]' WHERE id = ?",
+        "UPDATE namespaces SET rng_counter = 0, scripted_outcomes = '[]', fault_script = '[]', "
+        "api_fault_script = '[]', api_fault_rng_counter = 0 WHERE id = ?",
         [namespace.id],
     )
     if not keep_config:
         db.execute(
-            "UPDATE namespaces SET config = ? WHERE id = ?",
+            "UPDATE namespaces SET config = ?, api_faults = '{}' WHERE id = ?",
             [json.dumps(namespace_config.default_config()), namespace.id],
         )
     return get(db, namespace.id)

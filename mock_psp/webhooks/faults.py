@@ -132,15 +132,15 @@ def decide(config: dict, scripted: str | None, draws: Draws) -> Decision:
 
 
 def namespace_faults(db: Database, namespace_id: str) -> dict:
-    """A namespace's fault settings and scripted queue, as the control API shows them."""
+    """A namespace's webhook fault settings and scripted queue, as the control API shows them."""
     row = db.execute("SELECT faults, fault_script FROM namespaces WHERE id = ?", [namespace_id]).fetchone()
     stored = json.loads(row["faults"]).get("webhooks", {})
-    return {"webhooks": {**DEFAULTS, **stored, "next": json.loads(row["fault_script"])}, "api": {}}
+    return {**DEFAULTS, **stored, "next": json.loads(row["fault_script"])}
 
 
 def set_namespace_faults(db: Database, namespace_id: str, update: dict) -> dict:
     """Merge a ``{"webhooks": {...}}`` update (``next`` replaces the scripted queue)."""
-    current = namespace_faults(db, namespace_id)["webhooks"]
+    current = namespace_faults(db, namespace_id)
     merged = validate({k: v for k, v in current.items() if k != "next"}, update)
     db.execute("UPDATE namespaces SET faults = ? WHERE id = ?", [json.dumps({"webhooks": merged}), namespace_id])
     if "next" in update:

@@ -32,5 +32,9 @@ def routing_error(status: int) -> GovpayError:
     return GovpayError(status, code, {404: "no such endpoint", 405: "method not allowed"}.get(status, "bad request"))
 
 
+def injected() -> GovpayError:
+    return GovpayError(500, "internal_error", "internal server error")
+
+
 def unexpected() -> GovpayError:
     return GovpayError(500, "internal_error", "an unexpected failure in the mock (logged with its traceback)")

@@ -69,6 +69,19 @@ def unexpected_error():
     return error_response(errors.unexpected())
 
 
+def injected_error():
+    """The answer to an API call failed on purpose (API fault ``error``)."""
+    return error_response(errors.injected())
+
+
+def api_namespace() -> Namespace | None:
+    """The namespace a status inquiry belongs to, by its bearer key (None: the pay page, or no such key)."""
+    header = request.headers.get("Authorization", "")
+    if not request.path.startswith(PREFIX + "/v1/") or not header.startswith("Bearer "):
+        return None
+    return _namespace_by_key(header[len("Bearer "):].strip())
+
+
 # -- the citizen arrives -----------------------------------------------------------------
 
 
@@ -191,12 +204,15 @@ def _authenticate() -> Namespace:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         raise errors.unauthorized()
-    key = header[len("Bearer "):].strip()
-    with _store().read() as db:
-        found = next((n for n in namespaces.list_all(db) if gp.api_key(n) == key), None)
+    found = _namespace_by_key(header[len("Bearer "):].strip())
     if found is None:
         raise errors.unauthorized()
     return found
+
+
+def _namespace_by_key(key: str) -> Namespace | None:
+    with _store().read() as db:
+        return next((n for n in namespaces.list_all(db) if gp.api_key(n) == key), None)
 
 
 @bp.get("/v1/transactions/<transaction_id>")

@@ -101,6 +101,20 @@ def unexpected_error():
     return error_response(errors.unexpected_failure())
 
 
+def injected_error():
+    """The answer to an API call failed on purpose (API fault ``error``): the API's own 500."""
+    return error_response(errors.unexpected_failure())
+
+
+def api_namespace() -> Namespace | None:
+    """The namespace an API call belongs to, by its bearer key (None: a page, or no such key)."""
+    header = request.headers.get("Authorization", "")
+    if not request.path.startswith(PREFIX + "/v1/") or not header.startswith("Bearer "):
+        return None
+    with _store().read() as db:
+        return namespaces.find(db, "govuk_api_key", header[len("Bearer "):].strip())
+
+
 # -- authentication and limits --------------------------------------------------------
 
 

@@ -40,6 +40,8 @@ PREFIX = "/hyperswitch"
 SECRET, PUBLISHABLE = "secret", "publishable"
 
 bp = Blueprint("hyperswitch", __name__, url_prefix=PREFIX, template_folder="templates")
+# Pages a browser visits: never faulted as API calls.
+PAGE_PREFIXES = (PREFIX + "/payment_link/",)
 
 
 def _provider():
@@ -76,6 +78,20 @@ def http_error(status: int):
 
 def unexpected_error():
     return error_response(errors.unexpected())
+
+
+def injected_error():
+    """The answer to an API call failed on purpose (API fault ``error``): the router's own 500."""
+    return error_response(errors.unexpected())
+
+
+def api_namespace() -> Namespace | None:
+    """The namespace an API call belongs to, by its ``api-key`` (None: a page, or no such key)."""
+    key = request.headers.get("api-key")
+    if not key or request.path.startswith(PAGE_PREFIXES) or "/redirect/" in request.path:
+        return None
+    with _store().read() as db:
+        return namespaces.find(db, "hs_publishable_key" if key.startswith("pk_") else "hs_api_key", key)
 
 
 @bp.after_request
