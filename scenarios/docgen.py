@@ -19,7 +19,7 @@ BEGIN = "<!-- BEGIN GENERATED STEP REFERENCE (python -m scenarios.docgen docs/sc
 END = "<!-- END GENERATED STEP REFERENCE -->"
 GROUPS = [
     ("Merchant actions", ["create_order", "create_orders", "refund", "reconcile", "sync_order", "send_webhook"]),
-    ("Provider calls and control", ["provider_request", "script_outcomes", "set_faults", "set_config",
+    ("Provider calls and control", ["provider_request", "script_outcomes", "set_faults", "set_api_faults", "set_config",
                                     "advance_clock", "flush_webhooks"]),
     ("Customer actions", ["customer_pays", "open_shop", "pay_in_browser"]),
     ("Expectations", ["expect_order", "expect_orders", "expect_payment", "expect_webhook", "expect_merchant_log",

@@ -293,6 +293,8 @@ class Run:
         self.control("PUT", "/_mock/config", config)
         if setup.get("faults"):
             self.control("PUT", "/_mock/faults", {"webhooks": setup["faults"]})
+        if setup.get("api_faults"):
+            self.control("PUT", "/_mock/faults", {"api": setup["api_faults"]})
         if setup.get("outcomes"):
             self.control("POST", "/_mock/outcomes", {"next": setup["outcomes"]})
         self.vars["namespace"] = self.namespace()

@@ -238,6 +238,11 @@ def set_faults(run: Run, args: dict) -> dict:
     return run.control("PUT", "/_mock/faults", {"webhooks": args})
 
 
+@step("set_api_faults")
+def set_api_faults(run: Run, args: dict) -> dict:
+    return run.control("PUT", "/_mock/faults", {"api": args})
+
+
 @step("set_config")
 def set_config(run: Run, args: dict) -> dict:
     return run.control("PUT", "/_mock/config", args)
