@@ -309,10 +309,13 @@ def settings_page():
 def _settings_view(namespace, errors: dict | None = None, values: dict | None = None, status: int = 200,
                    notice: str | None = None):
     config = control_settings.config_view(namespace, current_app.extensions.get("dialect_config", {}))
-    faults = control_settings.faults_view(_provider(), namespace)["webhooks"]
-    form = values or views.settings_form(config, faults)
+    faults = control_settings.faults_view(_provider(), namespace)
+    form = values or views.settings_form(config, faults["webhooks"], faults["api"])
     return _page("settings.html", "settings", http_status=status, form=form, errors=errors or {}, rate_keys=RATE_KEYS,
-                 delay_keys=DELAY_KEYS, notice=notice or request.args.get("notice"))
+                 delay_keys=DELAY_KEYS, api_kinds=views.API_FAULT_KINDS, api_statuses=views.API_ERROR_STATUSES,
+                 api_script=faults["api"]["next"], api_log=views.api_log_rows(
+                     control_settings.api_fault_log(_provider(), namespace, 20)),
+                 notice=notice or request.args.get("notice"))
 
 
 @bp.post("/settings")
@@ -320,14 +323,14 @@ def save_settings():
     namespace = _namespace()
     values = {k: v.strip() for k, v in request.form.items() if k not in ("csrf_token", "ns")}
     try:
-        config_update, faults_update = views.parse_settings(values)
+        config_update, faults_update, api_update = views.parse_settings(values)
     except views.FormError as error:
         return _settings_view(namespace, {error.field: error.message}, values, 400)
     if config_update.get("seed") == namespace.seed:
         del config_update["seed"]  # unchanged: saving other settings must not restart the random sequence
     try:
         control_settings.apply_config(_provider(), current_app.extensions.get("dialect_config", {}), namespace,
-                                      config_update, faults={"webhooks": faults_update})
+                                      config_update, faults={"webhooks": faults_update, "api": api_update})
     except DomainError as error:
         field = views.form_field_for((error.details or {}).get("field", ""), error.message)
         return _settings_view(namespace, {field: error.message}, values, 400)

@@ -9,6 +9,7 @@ from typing import Any
 from checkout.adapters import money as checkout_money
 from ..clock import iso_ms
 from ..domain import payments as p
+from .. import api_faults
 from ..domain import jobs
 from ..domain import refunds
 from ..domain.namespace_config import DELAY_KEYS
@@ -18,6 +19,8 @@ from ..domain.namespaces import Namespace
 STATUS_CHOICES = (p.CREATED, p.CUSTOMER_ACTION, p.PROCESSING, p.AUTHORIZED, p.CAPTURED, p.PARTIALLY_CAPTURED,
                   p.FAILED, p.CANCELLED, p.EXPIRED)
 FAULT_NUMBERS = ("drop", "duplicate", "reorder", "delay")
+API_FAULT_KINDS = api_faults.KINDS
+API_ERROR_STATUSES = api_faults.ERROR_STATUSES
 
 
 def money(amount: int | None, currency: str | None) -> str:
@@ -137,7 +140,7 @@ def _text_of_delay(value: Any) -> str:
     return f"{value[0]}, {value[1]}" if isinstance(value, list) else str(value)
 
 
-def settings_form(config: dict, faults: dict) -> dict:
+def settings_form(config: dict, faults: dict, api: dict) -> dict:
     """The current settings as the form's text fields."""
     form = {f"rate_{k}": str(config["success_rates"].get(k, 1.0)) for k in RATE_KEYS}
     form.update({f"delay_{k}": _text_of_delay(config["delays"].get(k, 0)) for k in DELAY_KEYS})
@@ -152,6 +155,10 @@ def settings_form(config: dict, faults: dict) -> dict:
         "fault_reorder_hold_seconds": str(faults.get("reorder_hold_seconds", 30)),
     })
     form.update({f"fault_{k}": str(faults.get(k, 0)) for k in FAULT_NUMBERS})
+    form.update({f"api_{k}": str(api[k]) for k in API_FAULT_KINDS})
+    form.update({"api_error_status": str(api["error_status"]), "api_timeout_seconds": f"{api['timeout_seconds']:g}",
+                 "api_latency_seconds": _text_of_delay(api["latency_seconds"]),
+                 "api_routes": "\n".join(api["routes"])})
     return form
 
 
@@ -176,9 +183,9 @@ def _delay(field: str, text: str):
     raise FormError(field, "give seconds, or min, max")
 
 
-def parse_settings(values: dict) -> tuple[dict, dict]:
-    """The form's text fields as a config update and a faults update (types only: the library
-    checks the ranges and names the field it refuses)."""
+def parse_settings(values: dict) -> tuple[dict, dict, dict]:
+    """The form's text fields as a config update, a webhook faults update and an API faults
+    update (types only: the library checks the ranges and names the field it refuses)."""
     config: dict[str, Any] = {
         "success_rates": {k: _number(f"rate_{k}", values.get(f"rate_{k}", "1")) for k in RATE_KEYS},
         "delays": {k: _delay(f"delay_{k}", values.get(f"delay_{k}", "0")) for k in DELAY_KEYS},
@@ -203,7 +210,16 @@ def parse_settings(values: dict) -> tuple[dict, dict]:
     faults["delay_seconds"] = _delay("fault_delay_seconds", values.get("fault_delay_seconds", "0"))
     faults["reorder_hold_seconds"] = _number("fault_reorder_hold_seconds", values.get("fault_reorder_hold_seconds",
                                                                                       "30"))
-    return config, faults
+    return config, faults, _parse_api_faults(values)
+
+
+def _parse_api_faults(values: dict) -> dict:
+    api: dict[str, Any] = {k: _number(f"api_{k}", values.get(f"api_{k}", "0")) for k in API_FAULT_KINDS}
+    api["error_status"] = int(_number("api_error_status", values.get("api_error_status", "500")))
+    api["timeout_seconds"] = _number("api_timeout_seconds", values.get("api_timeout_seconds", "30"))
+    api["latency_seconds"] = _delay("api_latency_seconds", values.get("api_latency_seconds", "0") or "0")
+    api["routes"] = [line.strip() for line in values.get("api_routes", "").splitlines() if line.strip()]
+    return api
 
 
 def form_field_for(domain_field: str, message: str) -> str:
@@ -217,6 +233,8 @@ def form_field_for(domain_field: str, message: str) -> str:
         return f"fault_{parts[1]}"
     if message.startswith("webhooks."):
         return "fault_" + message.split(":")[0].split(".")[1]
+    if parts[0] == "api":
+        return f"api_{parts[1]}" if len(parts) > 1 else "api_error"  # the probabilities' sum: shown by the first
     return parts[0] or "form"
 
 
@@ -279,3 +297,8 @@ def api_dialects(url_map, namespace: Namespace, base: str, govpay_key: str | Non
         out.append({"name": name, "title": title, "base": base + prefix, "auth": auth, "key": keys[name],
                     "docs": docs, "openapi": openapi, "ours": ours, "routes": routes})
     return out
+
+
+def api_log_rows(entries: list[dict]) -> list[dict]:
+    return [{**entry, "at": iso_ms(entry["at"]),
+             "what": f"{entry['fault']} {entry['status']}" if entry["status"] else entry["fault"]} for entry in entries]

@@ -260,3 +260,44 @@ def test_the_clock_says_what_each_waiting_job_would_do_now(ui, vhs):
                               page))
     assert effects == {unpaid["payment_id"]: "expires the unpaid payment",
                        paid["payment_id"]: "nothing: the payment is already captured"}
+
+
+def settings_values(ui) -> dict:
+    page = text(ui.get(f"{UI}/settings"))
+    values = {m[0]: m[1] for m in re.findall(r'name="(\w+)" value="([^"]*)"', page)}
+    values["api_routes"] = ""
+    values["api_error_status"] = "500"
+    return values
+
+
+def test_api_faults_are_set_from_the_settings_page_and_injected_calls_are_listed(ui, app):
+    values = settings_values(ui)
+    values.update(api_error="1", api_error_status="503", api_routes="POST /hyperswitch/payments\n")
+    saved = ui.post(f"{UI}/settings", data=values)
+    assert saved.status_code == 303
+    api = app.test_client().get("/_mock/faults").get_json()["api"]
+    assert api["error"] == 1 and api["error_status"] == 503 and api["routes"] == ["POST /hyperswitch/payments"]
+    key = app.test_client().get("/_mock/namespaces/ns_default").get_json()["hyperswitch"]["api_key"]
+    refused = app.test_client().post("/hyperswitch/payments", json={"amount": 100, "currency": "USD"},
+                                     headers={"api-key": key})
+    assert refused.status_code == 503
+    page = text(ui.get(f"{UI}/settings"))
+    assert re.search(r'data-test-id="api-fault-row">.*POST /hyperswitch/payments.*error 503', page, re.S)
+    assert re.search(r'<option value="503" selected', page)
+
+
+@pytest.mark.parametrize("change, field, message", [
+    ({"api_reset": "0.7", "api_lost_response": "0.7"}, "api_error", "add up to more than 1"),
+    ({"api_timeout_seconds": "9999"}, "api_timeout_seconds", "0 to 600"),
+    ({"api_routes": "/hyperswitch/payments"}, "api_routes", "METHOD /path"),
+    ({"api_truncated": "often"}, "api_truncated", "not a number"),
+])
+def test_bad_api_fault_settings_are_shown_inline_and_nothing_is_saved(ui, app, change, field, message):
+    before = app.test_client().get("/_mock/faults").get_json()
+    values = settings_values(ui)
+    values.update(change)
+    response = ui.post(f"{UI}/settings", data=values)
+    body = text(response)
+    assert response.status_code == 400 and message in body
+    assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', body) or f'for="{field}"' in body
+    assert app.test_client().get("/_mock/faults").get_json() == before
