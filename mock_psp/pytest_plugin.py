@@ -7,7 +7,7 @@ it takes. Fixtures (all documented in docs/pytest.md):
   of 127.0.0.1 (or the one given with ``--psp-url``), and the test merchants, one
   per dialect, started the first time a test needs one;
 - ``psp_namespace``: a fresh namespace (merchant account) for the test, on a
-  virtual clock: ids, keys, base URLs, ``config``, ``faults``, ``outcomes``;
+  virtual clock: ids, keys, base URLs, ``config``, ``faults``, ``api_faults``, ``outcomes``;
 - ``psp_clock``: that namespace's clock (``advance("2h")``, ``now()``);
 - ``psp_deliveries``: that namespace's webhook delivery log;
 - ``psp_merchant``: the test merchant of ``psp_dialect``, wired into that
@@ -348,6 +348,17 @@ class Namespace:
         if webhooks:
             return self.control("PUT", "/faults", {"webhooks": webhooks})
         return self.control("GET", "/faults")
+
+    def api_faults(self, **settings) -> dict:
+        """Set API faults (``api_faults(next=["lost_response"], routes=["POST /hyperswitch/payments"])``);
+        with none, read them. Returns the API fault settings."""
+        if settings:
+            return self.control("PUT", "/faults", {"api": settings})["api"]
+        return self.control("GET", "/faults")["api"]
+
+    def api_fault_log(self) -> list[dict]:
+        """The API calls faulted so far, newest first: ``[{"at", "method", "path", "fault", ...}]``."""
+        return self.control("GET", "/faults/api/log")["data"]
 
     def outcomes(self, names: list[str] | None = None, replace: bool = False) -> list[str]:
         """Queue scripted outcomes for the next payments (``outcomes(["declined", "3ds"])``);

@@ -53,6 +53,9 @@ def test_a_namespace_has_keys_urls_and_settings(psp_server, psp_namespace):
     assert ns.config(success_rates={"card": 0.5})["success_rates"]["card"] == 0.5
     assert ns.outcomes(["declined", "succeeded"]) == ["declined", "succeeded"]
     assert ns.faults(drop=0.25)["webhooks"]["drop"] == 0.25
+    assert ns.api_faults(next=["error"], routes=["POST /hyperswitch/payments"])["next"] == ["error"]
+    assert ns.api("hyperswitch").post("/payments", json={"amount": 1, "currency": "USD"}).status_code == 500
+    assert [entry["fault"] for entry in ns.api_fault_log()] == ["error"] and ns.api_faults()["next"] == []
     api = ns.api("hyperswitch")
     declined = api.post("/payments", json={"amount": 700, "currency": "USD", "confirm": True,
                                            "payment_method": "card", "payment_method_data": {"card": CARD}}).json()
