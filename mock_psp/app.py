@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from dataclasses import dataclass
 from typing import Any
 from collections.abc import Mapping
 
 from flask import Flask
 from flask import jsonify
 from flask import Response
+from flask import g
 from flask import request
 from werkzeug.exceptions import HTTPException
 
@@ -18,8 +20,11 @@ import sdk
 from checkout import routes as checkout
 
 from . import api_faults
+from . import clock as clocks
 from .config import Settings
 from .connection import DropConnection
+from .journal import excerpt
+from .journal import shown_headers
 from .control import routes as control
 from .dashboard import routes as dashboard
 from .dialects.govpay_lk import routes as govpay_lk
@@ -89,11 +94,18 @@ def _register_api_faults(app: Flask, provider: Provider) -> None:
     happens to the connection is done below the app, in ApiFaultMiddleware."""
 
     @app.before_request
-    def inject_api_fault():
+    def identify_api_call():
         face = _face_for_path(request.path)
-        namespace = face.api_namespace() if face is not None else None
+        if face is not None and face.is_api_call():
+            g.api_call = ApiCall(face, face.api_namespace(), time.perf_counter())
+
+    @app.before_request
+    def inject_api_fault():
+        call = g.get("api_call")
+        namespace = call.namespace if call is not None else None
         if namespace is None or not namespace.api_faults_active:
             return None
+        face = call.face
         with provider.store.write() as db:
             decision = api_faults.decide(db, namespace.id, namespace.seed, request.method, request.path,
                                          namespace.now_ms())
@@ -110,7 +122,36 @@ def _register_api_faults(app: Flask, provider: Provider) -> None:
             return Response(status=204)  # never sent: the middleware drops the connection instead
         return None
 
+    @app.after_request
+    def journal_api_call(response):
+        call = g.get("api_call")
+        if call is not None:
+            _journal(provider.journal, call, response, request.environ.get(FAULT_KEY))
+        return response
+
     app.wsgi_app = ApiFaultMiddleware(app.wsgi_app)
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    face: Any
+    namespace: Any  # Namespace | None: None when the credentials match no namespace
+    started: float
+
+
+def _journal(journal, call: ApiCall, response, decision) -> None:
+    fault = decision.fault if decision is not None and decision.fault != api_faults.NONE else None
+    unanswered = fault in (api_faults.RESET, api_faults.TIMEOUT)  # the app's placeholder was never sent
+    journal.record(
+        call.namespace.id if call.namespace is not None else None,
+        at=call.namespace.now_ms() if call.namespace is not None else clocks.system_now_ms(),
+        method=request.method, path=request.path, query=request.query_string.decode("latin-1"),
+        status=0 if unanswered else response.status_code,
+        duration_ms=round((time.perf_counter() - call.started) * 1000, 3),
+        request_headers=shown_headers(request.headers), request_body=excerpt(request.get_data()),
+        response_headers={} if unanswered else shown_headers(response.headers),
+        response_body="" if unanswered or response.is_streamed else excerpt(response.get_data()),
+        fault=fault)
 
 
 def _injected_error(face, status: int):

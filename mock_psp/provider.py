@@ -15,6 +15,7 @@ from .dialects.govuk import webhooks as govuk_webhooks
 from .dialects.hyperswitch import webhooks as hyperswitch_webhooks
 from .domain import namespaces
 from .domain.jobs import HANDLERS
+from .journal import RequestJournal
 from .ratelimit import RateLimiter
 from .scheduler import Scheduler
 from .store import Store
@@ -39,6 +40,7 @@ class Provider:
         self.store = Store(settings.db_path())
         self._observed_url: str | None = None
         self.rate_limiter = RateLimiter()
+        self.journal = RequestJournal()
         with self.store.write() as db:
             default = namespaces.ensure_default(db, settings.seed, settings.clock or "system")
             self._apply_start_options(db, default)

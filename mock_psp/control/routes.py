@@ -16,6 +16,7 @@ from flask import current_app
 from flask import jsonify
 from flask import request
 
+from .. import journal
 from ..clock import iso_ms
 from ..clock import parse_iso
 from ..domain import namespaces
@@ -76,6 +77,10 @@ def unexpected_error():
 
 def injected_error():
     return unexpected_error()
+
+
+def is_api_call() -> bool:
+    return False  # the control API is not a provider API: not journalled, never faulted
 
 
 def api_namespace() -> None:
@@ -191,6 +196,7 @@ def reset_namespace():
     namespace = current_namespace()
     with _store().write() as db:
         namespace = namespaces.reset(db, namespace, keep_config=body.get("keep_config", True) is not False)
+    _provider().journal.clear(namespace.id)
     return jsonify(namespace_json(namespace))
 
 
@@ -439,3 +445,44 @@ def api_fault_log():
     limit, _ = _query_limit()
     return jsonify({"data": [{**entry, "at": iso_ms(entry["at"])}
                              for entry in control_settings.api_fault_log(_provider(), current_namespace(), limit)]})
+
+
+# -- the request journal ---------------------------------------------------------------
+
+
+def _journal_key() -> str:
+    """``?unmatched=true``: the calls whose credentials matched no namespace."""
+    if request.args.get("unmatched", "").lower() in ("1", "true", "yes"):
+        return journal.UNMATCHED
+    return current_namespace().id
+
+
+def journal_json(entry: journal.Entry) -> dict:
+    return {**entry.as_json(), "at": iso_ms(entry.at)}
+
+
+@bp.get("/requests")
+def list_requests():
+    """The dialect API calls this namespace received, newest first (?method=&path=&status=&limit=)."""
+    limit, _ = _query_limit(default=50, most=journal.PER_NAMESPACE)
+    status = request.args.get("status")
+    if status is not None and not status.isdigit():
+        raise ControlError(400, "bad_request", "status must be an HTTP status code")
+    entries = _provider().journal.entries(_journal_key(), limit, method=request.args.get("method"),
+                                          path_contains=request.args.get("path"),
+                                          status=int(status) if status else None)
+    return jsonify({"data": [journal_json(e) for e in entries]})
+
+
+@bp.get("/requests/<int:entry_id>")
+def get_request(entry_id: int):
+    entry = _provider().journal.get(_journal_key(), entry_id)
+    if entry is None:
+        raise ControlError(404, "not_found", f"No request {entry_id} in this namespace's journal")
+    return jsonify(journal_json(entry))
+
+
+@bp.delete("/requests")
+def clear_requests():
+    _provider().journal.clear(_journal_key())
+    return "", 204

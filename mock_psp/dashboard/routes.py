@@ -72,6 +72,10 @@ def injected_error():
     return unexpected_error()
 
 
+def is_api_call() -> bool:
+    return False  # the dashboard is not a provider API: not journalled, never faulted
+
+
 def api_namespace() -> None:
     return None  # the dashboard is never faulted: it is how QA turns faults off
 

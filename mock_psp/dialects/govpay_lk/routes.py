@@ -74,10 +74,15 @@ def injected_error():
     return error_response(errors.injected())
 
 
+def is_api_call() -> bool:
+    """A status inquiry (not the pay page)."""
+    return request.path.startswith(PREFIX + "/v1/")
+
+
 def api_namespace() -> Namespace | None:
     """The namespace a status inquiry belongs to, by its bearer key (None: the pay page, or no such key)."""
     header = request.headers.get("Authorization", "")
-    if not request.path.startswith(PREFIX + "/v1/") or not header.startswith("Bearer "):
+    if not is_api_call() or not header.startswith("Bearer "):
         return None
     return _namespace_by_key(header[len("Bearer "):].strip())
 

@@ -106,10 +106,15 @@ def injected_error():
     return error_response(errors.unexpected_failure())
 
 
+def is_api_call() -> bool:
+    """A call to the API (not the payment pages)."""
+    return request.path.startswith(PREFIX + "/v1/")
+
+
 def api_namespace() -> Namespace | None:
     """The namespace an API call belongs to, by its bearer key (None: a page, or no such key)."""
     header = request.headers.get("Authorization", "")
-    if not request.path.startswith(PREFIX + "/v1/") or not header.startswith("Bearer "):
+    if not is_api_call() or not header.startswith("Bearer "):
         return None
     with _store().read() as db:
         return namespaces.find(db, "govuk_api_key", header[len("Bearer "):].strip())

@@ -85,10 +85,15 @@ def injected_error():
     return error_response(errors.unexpected())
 
 
+def is_api_call() -> bool:
+    """A call to the API (not a page a browser visits)."""
+    return not request.path.startswith(PAGE_PREFIXES) and "/redirect/" not in request.path
+
+
 def api_namespace() -> Namespace | None:
-    """The namespace an API call belongs to, by its ``api-key`` (None: a page, or no such key)."""
+    """The namespace an API call belongs to, by its ``api-key`` (None: no such key)."""
     key = request.headers.get("api-key")
-    if not key or request.path.startswith(PAGE_PREFIXES) or "/redirect/" in request.path:
+    if not key or not is_api_call():
         return None
     with _store().read() as db:
         return namespaces.find(db, "hs_publishable_key" if key.startswith("pk_") else "hs_api_key", key)
