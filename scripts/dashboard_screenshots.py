@@ -79,6 +79,11 @@ def photograph(psp: str, namespace: str, refunded_payment: str, out: Path) -> No
         shot("payment")
         page.goto(ui("webhooks"))
         shot("webhooks")
+        page.goto(ui("requests?status=400"))  # the shop's retried create: HE_01, "already have it"
+        if page.locator("[data-test-id=request-row]").count() == 0:
+            page.goto(ui("requests"))
+        page.locator("[data-test-id=request-details]").first.click()
+        shot("requests")
         page.goto(ui("settings"))
         page.fill("input[name=rate_card]", "1.5")
         page.click("button:text('Save settings')")

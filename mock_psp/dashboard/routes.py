@@ -27,6 +27,7 @@ from flask import url_for
 
 from ..clock import iso_ms
 from ..control import settings as control_settings
+from .. import journal
 from ..domain import namespaces
 from ..domain import payments
 from ..domain import refunds
@@ -285,6 +286,25 @@ def webhooks_page():
     if request.args.get("fragment") == "rows":
         return _page("_delivery_rows.html", "webhooks", **context)
     return _page("webhooks.html", "webhooks", **context)
+
+
+# -- the request journal ------------------------------------------------------------------------
+
+
+@bp.get("/requests")
+def requests_page():
+    namespace = _namespace()
+    unmatched = request.args.get("unmatched") == "on"
+    method = request.args.get("method") or None
+    path = request.args.get("path", "").strip()
+    status = _int(request.args.get("status"), 0) or None
+    entries = _provider().journal.entries(journal.UNMATCHED if unmatched else namespace.id, PAGE_SIZE * 4,
+                                          method=method, path_contains=path or None, status=status)
+    context = dict(rows=[views.journal_row(e) for e in entries], unmatched=unmatched, method=method, path=path,
+                   status=status, limit=PAGE_SIZE * 4)
+    if request.args.get("fragment") == "rows":
+        return _page("_request_rows.html", "requests", **context)
+    return _page("requests.html", "requests", **context)
 
 
 @bp.post("/webhooks/<delivery_id>/retry")

@@ -302,3 +302,18 @@ def api_dialects(url_map, namespace: Namespace, base: str, govpay_key: str | Non
 def api_log_rows(entries: list[dict]) -> list[dict]:
     return [{**entry, "at": iso_ms(entry["at"]),
              "what": f"{entry['fault']} {entry['status']}" if entry["status"] else entry["fault"]} for entry in entries]
+
+
+def journal_row(entry) -> dict:
+    return {**entry.as_json(), "at": iso_ms(entry.at), "call": entry.path + (f"?{entry.query}" if entry.query else ""),
+            "request_body": readable_body(entry.request_body), "response_body": readable_body(entry.response_body),
+            "status_class": "good" if 200 <= entry.status < 300 else "bad" if entry.status >= 400 or not entry.status
+            else "neutral"}
+
+
+def readable_body(text: str) -> str:
+    """JSON laid out for reading; anything else (a cut or non-JSON body) as it came."""
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return text

@@ -164,3 +164,21 @@ def test_the_status_filters_narrow_the_lists_in_the_browser(page, merchant):
     page.wait_for_url("**status=failed**")
     statuses = set(page.locator("[data-test-id=delivery-row]").evaluate_all("rows => rows.map(r => r.dataset.status)"))
     assert statuses == {"failed"} and paid["payment_id"] in page.locator("[data-test-id=delivery-rows]").inner_text()
+
+
+def test_the_requests_page_shows_what_the_integration_sent_and_what_it_got(page, merchant):
+    requests.put(f"{merchant.url}/_mock/faults", json={"api": {"next": ["error"], "error_status": 503}},
+                 headers=merchant.control, timeout=10).raise_for_status()
+    refused = requests.post(f"{merchant.url}/hyperswitch/payments", json={"amount": 500, "currency": "USD"},
+                            headers=merchant.hs, timeout=10)
+    assert refused.status_code == 503
+    made = merchant.payment(description="journal test")
+    page.goto(merchant.ui("requests"))
+    rows = page.locator("[data-test-id=request-row]")
+    assert rows.count() == 2
+    assert rows.nth(1).get_attribute("data-status") == "503"
+    assert rows.nth(1).locator("[data-test-id=request-fault]").inner_text() == "error"
+    rows.first.locator("[data-test-id=request-details]").click()
+    assert '"journal test"' in rows.first.locator("[data-test-id=request-body]").inner_text()
+    assert made["payment_id"] in rows.first.locator("[data-test-id=response-body]").inner_text()
+    shot(page, "requests")

@@ -301,3 +301,22 @@ def test_bad_api_fault_settings_are_shown_inline_and_nothing_is_saved(ui, app, c
     assert response.status_code == 400 and message in body
     assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', body) or f'for="{field}"' in body
     assert app.test_client().get("/_mock/faults").get_json() == before
+
+
+def test_the_requests_page_shows_each_api_call_with_both_bodies(ui, hs):
+    made = hs.create(amount=4321, currency="USD").json
+    hs.retrieve("pay_nothing_here_000000")
+    page = text(ui.get(f"{UI}/requests?ns={hs.namespace['id']}"))
+    rows = re.findall(r'data-test-id="request-row"[^>]*data-status="(\d+)"', page)
+    assert rows == ["404", "200"]
+    assert "4321" in page and made["payment_id"] in page and "HE_02" in page
+    assert hs.namespace["hyperswitch"]["api_key"] not in page  # masked
+    only_404 = text(ui.get(f"{UI}/requests?ns={hs.namespace['id']}&status=404&fragment=rows"))
+    assert only_404.count('data-test-id="request-row"') == 1 and "<html" not in only_404
+
+
+def test_the_requests_page_shows_unmatched_calls_when_asked(ui, app):
+    app.test_client().get("/govuk/v1/payments", headers={"Authorization": "Bearer api_test_nobody"})
+    assert 'data-test-id="request-row"' not in text(ui.get(f"{UI}/requests"))
+    page = text(ui.get(f"{UI}/requests?unmatched=on"))
+    assert re.search(r'data-test-id="request-row"[^>]*data-status="401"', page) and "Bearer api_te…body" in page
