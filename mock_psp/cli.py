@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import click
@@ -166,6 +167,117 @@ def up_banner(harness) -> str:
               f"    GOV.UK Pay Bearer       {default.govuk.api_key}",
               "", "Press Ctrl-C to stop."]
     return "\n".join(lines)
+
+
+URL_OPTION = click.option("--url", default=f"http://127.0.0.1:{DEFAULT_PORT}", show_default=True,
+                          help="The running provider.")
+NAMESPACE_OPTION = click.option("--namespace", "-n", default=None,
+                                help="Namespace id (mock-psp up prints the shop's). [default: ns_default]")
+
+
+@cli.command(name="requests")
+@URL_OPTION
+@NAMESPACE_OPTION
+@click.option("--follow", "-f", is_flag=True, help="Keep printing calls as they arrive, until Ctrl-C.")
+@click.option("--stop-after", type=click.IntRange(min=1), default=None,
+              help="With --follow: stop after this many calls (for scripts waiting on a call).")
+@click.option("--limit", type=click.IntRange(1, 500), default=20, show_default=True,
+              help="Without --follow: how many of the latest calls.")
+@click.option("--method", default=None, help="Only this HTTP method.")
+@click.option("--path", default=None, help="Only calls whose path contains this.")
+@click.option("--status", type=int, default=None, help="Only calls answered with this status.")
+@click.option("--unmatched", is_flag=True, help="The calls whose key matched no namespace instead.")
+@click.option("--bodies", is_flag=True, help="Print the request and response bodies too.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per call (the whole journal entry).")
+def requests_command(url, namespace, follow, stop_after, limit, method, path, status, unmatched, bodies,
+                     as_json) -> None:
+    """Show the API calls a running provider received: the request journal.
+
+    Oldest first, one line each: time on the namespace clock, method, path,
+    status (--- when no answer was sent), time taken, and any injected fault.
+
+    \b
+    Example:
+        mock-psp requests                       # the last 20 calls to ns_default
+        mock-psp requests -f -n ns_1a2b3c       # follow the shop's calls as they come
+        mock-psp requests --status 401 --unmatched --bodies
+    """
+    from .remote import Control
+    from .remote import RemoteError
+    from .remote import request_line
+
+    control = Control(url, namespace)
+    filters = {"method": method, "path": path, "status": status}
+
+    def show(entry: dict) -> None:
+        click.echo(json.dumps(entry) if as_json else request_line(entry, bodies))
+
+    try:
+        if not follow:
+            for entry in reversed(control.requests(limit=limit, unmatched=unmatched, **filters)):
+                show(entry)
+            return
+        for count, entry in enumerate(control.follow_requests(unmatched=unmatched, **filters), start=1):
+            show(entry)
+            sys.stdout.flush()
+            if stop_after is not None and count >= stop_after:
+                return
+    except RemoteError as error:
+        raise click.ClickException(str(error)) from error
+    except KeyboardInterrupt:
+        return
+
+
+@cli.command()
+@URL_OPTION
+@NAMESPACE_OPTION
+@click.option("--next", "next_faults", multiple=True,
+              type=click.Choice(["error", "reset", "timeout", "lost_response", "truncated", "none"]),
+              help="Fault for the next matching call; repeat for the calls after it.")
+@click.option("--route", "routes", multiple=True, help='Only calls like "POST /hyperswitch/payments" (repeatable).')
+@click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
+              help="Any API fault setting: error=0.2, error_status=503, latency_seconds=[0.1,0.5], ...")
+@click.option("--clear", is_flag=True, help="Turn every API fault off (and empty the script) first.")
+@click.option("--log", "show_log", is_flag=True, help="Print the calls faulted so far instead.")
+def faults(url, namespace, next_faults, routes, settings, clear, show_log) -> None:
+    """Set the API faults of a running provider, or show them.
+
+    With no option, prints the namespace's webhook and API fault settings.
+    See docs/control-api.md#api-faults for every setting.
+
+    \b
+    Example:
+        mock-psp faults --next lost_response --route "POST /hyperswitch/payments"
+        mock-psp faults --set error=0.2 --set error_status=503
+        mock-psp faults --clear
+        mock-psp faults --log
+    """
+    from .remote import Control
+    from .remote import RemoteError
+    from .remote import parse_setting
+
+    control = Control(url, namespace)
+    try:
+        if show_log:
+            for entry in reversed(control.api_fault_log()):
+                status = f" {entry['status']}" if entry["status"] else ""
+                click.echo(f"{entry['at']}  {entry['method']} {entry['path']}  {entry['fault']}{status}  "
+                           f"({entry['source']})")
+            return
+        if clear:
+            control.clear_api_faults()
+            if not (settings or next_faults or routes):
+                click.echo("API faults are off.")
+                return
+        update = dict(parse_setting(text) for text in settings)
+        if next_faults:
+            update["next"] = list(next_faults)
+        if routes:
+            update["routes"] = list(routes)
+        shown = {"api": control.set_api_faults(update)} if update else control.faults()
+        click.echo(json.dumps(shown, indent=2))
+    except RemoteError as error:
+        raise click.ClickException(str(error)) from error
 
 
 cli.add_command(merchant_command, name="merchant")
