@@ -45,6 +45,9 @@ class Adapter(Protocol):
     # Whether the checkout itself shows a failure (GOV.UK Pay does) or sends the
     # customer straight back to the merchant with the result (Hyperswitch does).
     shows_failures: bool
+    # What a merchant can do to a payment through this dialect's API ("capture", "cancel",
+    # "refund"): the dashboard offers no more, so QA never makes a state the API cannot.
+    merchant_actions: frozenset[str]
 
     def result_text(self, payment: Payment) -> tuple[str, str]: ...
 

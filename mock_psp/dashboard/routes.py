@@ -211,9 +211,20 @@ def payment_page(payment_id: str):
     return _page(template, "payments", **detail)
 
 
+def _refuse_unless_the_api_can(namespace, payment_id: str, action: str):
+    """The dashboard does only what the payment's dialect lets a merchant do by API."""
+    payment = payments.get_payment(_store(), namespace.id, payment_id)
+    if action not in views.merchant_actions(payment, current_app.extensions["checkout_adapters"]):
+        return _back("payment_page", problem=f"{payment.dialect} has no {action} API, so the dashboard offers none",
+                     payment_id=payment_id)
+    return None
+
+
 @bp.post("/payments/<payment_id>/capture")
 def capture(payment_id: str):
     namespace = _namespace()
+    if refused := _refuse_unless_the_api_can(namespace, payment_id, "capture"):
+        return refused
     return _act(lambda: payments.capture_payment(_store(), namespace.id, payment_id,
                                                  _amount(request.form.get("amount"))), payment_id, "Captured")
 
@@ -221,6 +232,8 @@ def capture(payment_id: str):
 @bp.post("/payments/<payment_id>/cancel")
 def cancel(payment_id: str):
     namespace = _namespace()
+    if refused := _refuse_unless_the_api_can(namespace, payment_id, "cancel"):
+        return refused
     reason = request.form.get("reason") or "cancelled from the dashboard"
     return _act(lambda: payments.cancel_payment(_store(), namespace.id, payment_id, reason), payment_id, "Cancelled")
 
@@ -228,6 +241,8 @@ def cancel(payment_id: str):
 @bp.post("/payments/<payment_id>/refund")
 def refund(payment_id: str):
     namespace = _namespace()
+    if refused := _refuse_unless_the_api_can(namespace, payment_id, "refund"):
+        return refused
     payment = payments.get_payment(_store(), namespace.id, payment_id)
 
     def create():

@@ -89,6 +89,9 @@ def payment_detail(store, engine, adapters: dict, namespace: Namespace, payment_
     payment = p.get_payment(store, namespace.id, payment_id)
     totals = refunds.totals_for(store, namespace.id, payment_id)
     refundable = max(0, payment.amount_captured - totals.submitted) if payment.status in p.ACTIONS["refund"] else 0
+    def allowed(action: str) -> bool:
+        return action in merchant_actions(payment, adapters)
+
     deliveries, _ = engine.list_deliveries(namespace.id, payment_id=payment_id, limit=100)
     card = (payment.payment_method_data or {}).get("card") or {}
     fields = [("Dialect", payment.dialect), ("Status", payment.status),
@@ -111,12 +114,18 @@ def payment_detail(store, engine, adapters: dict, namespace: Namespace, payment_
                      "failure": r.failure_reason, "created_at": iso_ms(r.created_at)}
                     for r in refunds.list_for_payment(store, namespace.id, payment_id)],
         "deliveries": deliveries,
-        "can_capture": payment.status == p.AUTHORIZED and payment.customer_action is None,
-        "can_cancel": payment.status in p.ACTIONS["cancel"],
-        "can_refund": refundable > 0, "refundable": refundable,
+        "can_capture": allowed("capture") and payment.status == p.AUTHORIZED and payment.customer_action is None,
+        "can_cancel": allowed("cancel") and payment.status in p.ACTIONS["cancel"],
+        "can_refund": allowed("refund") and refundable > 0, "refundable": refundable,
+        "no_api_actions": not merchant_actions(payment, adapters),
         "capturable": payment.amount - payment.amount_captured,
         "metadata": json.dumps(payment.metadata, indent=1) if payment.metadata else None,
     }
+
+
+def merchant_actions(payment: p.Payment, adapters: dict) -> frozenset[str]:
+    adapter = adapters.get(payment.dialect)
+    return adapter.merchant_actions if adapter else frozenset()
 
 
 def refund_id_shape(dialect: str) -> dict:

@@ -320,3 +320,20 @@ def test_the_requests_page_shows_unmatched_calls_when_asked(ui, app):
     assert 'data-test-id="request-row"' not in text(ui.get(f"{UI}/requests"))
     page = text(ui.get(f"{UI}/requests?unmatched=on"))
     assert re.search(r'data-test-id="request-row"[^>]*data-status="401"', page) and "Bearer api_te…body" in page
+
+
+def test_a_govpay_lk_payment_offers_no_action_its_api_does_not_have(ui, app, provider):
+    from mock_psp.domain import payments
+    from mock_psp.domain.payments import CardInput, NewPayment, PaymentMethodInput
+
+    paid = payments.create_payment(provider.store, "ns_default", NewPayment(
+        amount=1450, currency="LKR", dialect="govpay-lk", confirm=True,
+        payment_method=PaymentMethodInput("card", "credit", CardInput("4242424242424242", "12", "2035", "A", "123"))))
+    path = f"{UI}/payments/{paid.id}"
+    page = text(ui.get(path))
+    assert 'data-test-id="no-api-actions"' in page and 'data-test-id="refund-button"' not in page
+    refused = post(ui, f"{UI}/payments/{paid.id}/refund", f"{UI}/settings", amount="100")  # a forged form
+    assert "problem=" in refused.headers["Location"] and "no+refund+API" in refused.headers["Location"]
+    assert payments.get_payment(provider.store, "ns_default", paid.id).status == "captured"
+    with provider.store.read() as db:
+        assert db.execute("SELECT count(*) FROM refunds").fetchone()[0] == 0

@@ -18,6 +18,7 @@ class GovpayLkCheckout:
     methods = ("card", "bank")
     # GovPay+ sends the citizen back to the service whatever happened; the service shows it.
     shows_failures = False
+    merchant_actions: frozenset[str] = frozenset()  # GovPay+ has no capture, cancel or refund API
 
     def result_text(self, payment: Payment) -> tuple[str, str]:
         status = serialize.status(payment)

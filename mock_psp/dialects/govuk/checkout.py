@@ -16,6 +16,7 @@ class GovukCheckout:
     dialect = "govuk"
     methods = ("card",)
     shows_failures = True
+    merchant_actions = frozenset({"capture", "cancel", "refund"})
 
     def result_text(self, payment: Payment) -> tuple[str, str]:
         state = serialize.payment_state(payment)

@@ -17,6 +17,7 @@ class HyperswitchCheckout:
     dialect = "hyperswitch"
     methods = ("card", "upi")
     shows_failures = False
+    merchant_actions = frozenset({"capture", "cancel", "refund"})
 
     def result_text(self, payment: Payment) -> tuple[str, str]:
         status = serialize.intent_status(payment)
