@@ -143,6 +143,7 @@ def up_banner(harness) -> str:
              f"  Shop API      {harness.shop_url}/_merchant/   webhooks at {shop.url}/webhooks/{shop.dialect}",
              f"  Provider      {harness.psp_url}   (control API {harness.psp_url}/_mock)",
              f"  Dashboard     {harness.psp_url}/_mock/ui/payments?ns={shop.namespace}   <- what the provider did",
+             f"  API calls     mock-psp requests -f --url {harness.psp_url} -n {shop.namespace}",
              f"  Shop's namespace {shop.namespace} ({shop.dialect}, "
              f"{'GovPay+ authenticates with ' if shop.dialect == 'govpay-lk' else 'webhooks signed with '}"
              f"{shop.scheme}):"]
