@@ -60,6 +60,14 @@ class Control:
                 yield entry
             time.sleep(interval)
 
+    # -- snapshots -----------------------------------------------------------------------------------
+
+    def export_namespace(self, namespace_id: str) -> dict:
+        return self.call("GET", f"/namespaces/{namespace_id}/export")
+
+    def import_namespace(self, document: Any) -> dict:
+        return self.call("POST", "/namespaces/import", document)
+
     # -- faults --------------------------------------------------------------------------------------
 
     def faults(self) -> dict:

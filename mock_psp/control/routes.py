@@ -17,6 +17,7 @@ from flask import jsonify
 from flask import request
 
 from .. import journal
+from .. import snapshots
 from ..clock import iso_ms
 from ..clock import parse_iso
 from ..domain import namespaces
@@ -188,6 +189,26 @@ def list_namespaces():
 def get_namespace(namespace_id: str):
     with _store().read() as db:
         return jsonify(namespace_json(namespaces.get(db, namespace_id)))
+
+
+@bp.get("/namespaces/<namespace_id>/export")
+def export_namespace(namespace_id: str):
+    """The namespace's whole state as one JSON document (see snapshots.py); ?download=1 names a file."""
+    with _store().read() as db:
+        document = snapshots.export(db, namespaces.get(db, namespace_id))
+    response = current_app.response_class(snapshots.dumps(document), mimetype="application/json")
+    if request.args.get("download"):
+        response.headers["Content-Disposition"] = f'attachment; filename="{namespace_id}.snapshot.json"'
+    return response
+
+
+@bp.post("/namespaces/import")
+def import_namespace():
+    """A new namespace (new keys) holding a snapshot's state, on a virtual clock at the export's moment."""
+    document = _json_body(None)
+    with _store().write() as db:
+        created = snapshots.import_(db, document)
+    return jsonify({**namespace_json(created), "imported_from": document.get("exported_from")}), 201
 
 
 @bp.post("/reset")

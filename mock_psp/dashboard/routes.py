@@ -10,6 +10,7 @@ post to it.
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
 from urllib.parse import urlencode
 from urllib.parse import urlsplit
@@ -28,6 +29,7 @@ from flask import url_for
 from ..clock import iso_ms
 from ..control import settings as control_settings
 from .. import journal
+from .. import snapshots
 from ..domain import namespaces
 from ..domain import payments
 from ..domain import refunds
@@ -170,10 +172,34 @@ def home():
 
 @bp.get("/namespaces")
 def namespaces_page():
+    return _namespaces_view()
+
+
+def _namespaces_view(status: int = 200, import_error: str | None = None):
     current = _namespace()
     with _store().read() as db:
         rows = [views.namespace_row(db, n) for n in namespaces.list_all(db)]
-    return _page("namespaces.html", "namespaces", rows=rows, current=current)
+    return _page("namespaces.html", "namespaces", http_status=status, rows=rows, current=current,
+                 import_error=import_error)
+
+
+@bp.post("/namespaces/import")
+def import_snapshot():
+    upload = request.files.get("snapshot")
+    try:
+        document = json.load(upload.stream) if upload else None
+    except (ValueError, RecursionError):
+        document = None
+    if document is None:
+        return _namespaces_view(400, "That file is not a JSON snapshot.")
+    try:
+        with _store().write() as db:
+            created = snapshots.import_(db, document)
+    except DomainError as error:
+        return _namespaces_view(400, error.message)
+    return redirect(url_for("dashboard.payments_page", ns=created.id,
+                            notice=f"Imported {document.get('exported_from') or 'the snapshot'} as {created.id}"),
+                    code=303)
 
 
 @bp.post("/namespaces")

@@ -337,3 +337,26 @@ def test_a_govpay_lk_payment_offers_no_action_its_api_does_not_have(ui, app, pro
     assert payments.get_payment(provider.store, "ns_default", paid.id).status == "captured"
     with provider.store.read() as db:
         assert db.execute("SELECT count(*) FROM refunds").fetchone()[0] == 0
+
+
+def test_a_namespace_snapshot_downloads_and_imports_from_the_namespaces_page(ui, hs):
+    import io
+    paid = hs.pay(amount=777)
+    page = text(ui.get(f"{UI}/namespaces"))
+    link = re.search(rf'href="(/_mock/namespaces/{hs.namespace["id"]}/export\?download=1)"', page)[1]
+    snapshot = ui.get(link).get_data()
+    imported = ui.post(f"{UI}/namespaces/import", data={"csrf_token": token(ui.get(f"{UI}/namespaces")),
+                                                          "snapshot": (io.BytesIO(snapshot), "snap.json")},
+                       content_type="multipart/form-data")
+    assert imported.status_code == 303
+    new_ns = re.search(r"ns=(ns_\w+)", imported.headers["Location"])[1]
+    assert new_ns != hs.namespace["id"] and paid["payment_id"] in text(ui.get(f"{UI}/payments?ns={new_ns}"))
+
+
+def test_a_file_that_is_not_a_snapshot_is_explained_on_the_page(ui):
+    import io
+    for content in (b"{not json", b'{"format": "something else"}'):
+        refused = ui.post(f"{UI}/namespaces/import", data={"csrf_token": token(ui.get(f"{UI}/namespaces")),
+                                                             "snapshot": (io.BytesIO(content), "x.json")},
+                          content_type="multipart/form-data")
+        assert refused.status_code == 400 and 'data-test-id="import-error"' in text(refused)

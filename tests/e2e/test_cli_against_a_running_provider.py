@@ -1,4 +1,4 @@
-"""`mock-psp requests` and `mock-psp faults` against a running provider."""
+"""`mock-psp requests`, `mock-psp faults` and `mock-psp namespace` against a running provider."""
 
 from __future__ import annotations
 
@@ -75,3 +75,20 @@ def test_a_bad_setting_or_no_provider_is_a_clear_error(live_provider, ns):
     assert refused.exit_code == 1 and "api.error: must be a probability" in refused.output
     nobody = CliRunner().invoke(cli, ["requests", "--url", "http://127.0.0.1:9"])
     assert nobody.exit_code == 1 and "no mock-psp provider answers at http://127.0.0.1:9" in nobody.output
+
+
+def test_namespace_export_then_import_makes_a_copy(live_provider, ns, tmp_path):
+    made = create(live_provider, ns).json()
+    snapshot = tmp_path / "snap.json"
+    exported = CliRunner().invoke(cli, ["namespace", "export", ns["id"], "-o", str(snapshot), "--url", live_provider.url])
+    assert exported.exit_code == 0, exported.output
+    imported = CliRunner().invoke(cli, ["namespace", "import", str(snapshot), "--url", live_provider.url])
+    assert imported.exit_code == 0, imported.output
+    twin = json.loads(imported.output)
+    assert twin["imported_from"] == ns["id"]
+    fetched = requests.get(f"{live_provider.url}/hyperswitch/payments/{made['payment_id']}",
+                           headers={"api-key": twin["hyperswitch"]["api_key"]}, timeout=10)
+    assert fetched.status_code == 200 and fetched.json()["amount"] == 700
+    (tmp_path / "junk.json").write_text("{not json")
+    junk = CliRunner().invoke(cli, ["namespace", "import", str(tmp_path / "junk.json"), "--url", live_provider.url])
+    assert junk.exit_code == 1 and "is not JSON" in junk.output
