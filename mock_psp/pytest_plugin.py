@@ -44,7 +44,7 @@ FIXTURES = frozenset({"psp_server", "psp_namespace", "psp_clock", "psp_deliverie
 HOST = "127.0.0.1"
 TIMEOUT = 60
 MAX_STRAY = 50  # server errors outside any test, kept for the end-of-run summary
-MARKER_OPTIONS = ("dialect", "seed", "clock", "config")
+MARKER_OPTIONS = ("dialect", "seed", "clock", "config", "snapshot")
 
 _STATE = pytest.StashKey["_SessionState"]()
 
@@ -247,6 +247,10 @@ class PspServer:
         """A new namespace on the provider (``POST /_mock/namespaces``)."""
         return _call(self._session, "POST", f"{self.url}/_mock/namespaces", body)
 
+    def import_namespace(self, snapshot: dict) -> dict:
+        """A new namespace holding a snapshot's state (``POST /_mock/namespaces/import``)."""
+        return _call(self._session, "POST", f"{self.url}/_mock/namespaces/import", snapshot)
+
     @property
     def browser(self):
         """One Chromium for the session's browser scenarios, launched on first use."""
@@ -366,6 +370,16 @@ class Namespace:
         if names is None:
             return self.control("GET", "/outcomes")["next"]
         return self.control("POST", "/outcomes", {"next": list(names), "replace": replace})["next"]
+
+    def export(self) -> dict:
+        """The namespace's snapshot (``GET /_mock/namespaces/{id}/export``)."""
+        return self.control("GET", f"/namespaces/{self.id}/export")
+
+    def save_snapshot(self, path) -> Path:
+        """Write the namespace's snapshot to ``path``, for ``@pytest.mark.mock_psp(snapshot=...)``."""
+        path = Path(path)
+        path.write_text(json.dumps(self.export(), indent=1, sort_keys=True) + "\n")
+        return path
 
     def reset(self, keep_config: bool = True) -> None:
         """Empty the namespace (payments, refunds, jobs, outcomes); keys stay."""
@@ -705,6 +719,34 @@ def _marker(request: pytest.FixtureRequest) -> dict:
     return options
 
 
+def _create_namespace(psp_server: PspServer, request: pytest.FixtureRequest, options: dict) -> dict:
+    if options.get("snapshot"):
+        created = psp_server.import_namespace(_snapshot(request, options["snapshot"]))
+        changes = {k: options[k] for k in ("seed", "clock") if options.get(k) is not None}
+        changes.update(options.get("config") or {})
+        if changes:
+            _call(psp_server._session, "PUT", f"{psp_server.url}/_mock/config", changes,
+                  headers={"X-Mock-Namespace": created["id"]})
+        return created
+    body: dict[str, Any] = {"clock": options.get("clock", "virtual")}
+    if options.get("seed") is not None:
+        body["seed"] = options["seed"]
+    if options.get("config"):
+        body["config"] = options["config"]
+    return psp_server.create_namespace(**body)
+
+
+def _snapshot(request: pytest.FixtureRequest, where: str) -> dict:
+    """A snapshot file named by the marker, relative to the test file."""
+    path = Path(request.path).parent / where
+    try:
+        return json.loads(path.read_text())
+    except OSError as error:
+        pytest.fail(f"mock_psp marker: cannot read the snapshot {path}: {error.strerror}", pytrace=False)
+    except ValueError as error:
+        pytest.fail(f"mock_psp marker: the snapshot {path} is not JSON: {error}", pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def psp_server(pytestconfig: pytest.Config):
     """The provider for the whole session (in this process on a free 127.0.0.1 port, or
@@ -718,14 +760,8 @@ def psp_server(pytestconfig: pytest.Config):
 @pytest.fixture
 def psp_namespace(psp_server: PspServer, request: pytest.FixtureRequest):
     """A fresh namespace for this test, on a virtual clock (``@pytest.mark.mock_psp(seed=..., clock=...,
-    config=...)`` to change that)."""
-    options = _marker(request)
-    body: dict[str, Any] = {"clock": options.get("clock", "virtual")}
-    if options.get("seed") is not None:
-        body["seed"] = options["seed"]
-    if options.get("config"):
-        body["config"] = options["config"]
-    namespace = Namespace(psp_server, psp_server.create_namespace(**body))
+    config=...)`` to change that; ``snapshot="file.json"`` starts it from a snapshot instead)."""
+    namespace = Namespace(psp_server, _create_namespace(psp_server, request, _marker(request)))
     yield namespace
     namespace.close()
 

@@ -387,6 +387,44 @@ def test_a_running_provider_can_be_given_with_psp_url(pytester):
         harness.stop()
 
 
+SNAPSHOTS = '''
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+CARD = {"card_number": "4242424242424242", "card_exp_month": "12", "card_exp_year": "2035",
+        "card_holder_name": "Ann", "card_cvc": "123"}
+
+
+def test_make_the_seed(psp_namespace):
+    paid = psp_namespace.api("hyperswitch").post("/payments", json={
+        "amount": 900, "currency": "USD", "confirm": True, "payment_method": "card",
+        "payment_method_data": {"card": CARD}}).json()
+    psp_namespace.save_snapshot(HERE / "seed.json")
+    (HERE / "paid.txt").write_text(paid["payment_id"])
+
+
+@pytest.mark.mock_psp(snapshot="seed.json", config={"success_rates": {"card": 0.0}})
+def test_starts_from_the_seed(psp_namespace):
+    paid = (HERE / "paid.txt").read_text()
+    assert psp_namespace.api("hyperswitch").get(f"/payments/{paid}").json()["status"] == "succeeded"
+    assert psp_namespace.config()["success_rates"]["card"] == 0.0
+
+
+@pytest.mark.mock_psp(snapshot="missing.json")
+def test_a_missing_snapshot(psp_namespace):
+    pass
+'''
+
+
+def test_a_namespace_starts_from_a_snapshot_file_named_by_the_marker(pytester):
+    pytester.makepyfile(test_snapshots=SNAPSHOTS)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-v")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*mock_psp marker: cannot read the snapshot *missing.json*"])
+
+
 def test_the_examples_in_docs_pytest_md_pass(pytester):
     text = (ROOT / "docs" / "pytest.md").read_text()
     blocks = [b.split("\n```", 1)[0] for b in text.split("```python\n")[1:]]
