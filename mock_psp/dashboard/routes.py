@@ -26,10 +26,10 @@ from flask import request
 from flask import session
 from flask import url_for
 
-from ..clock import iso_ms
-from ..control import settings as control_settings
 from .. import journal
 from .. import snapshots
+from ..clock import iso_ms
+from ..control import settings as control_settings
 from ..domain import namespaces
 from ..domain import payments
 from ..domain import refunds
@@ -39,11 +39,14 @@ from ..domain.namespace_config import RATE_KEYS
 from ..domain.refunds import NewRefund
 from ..scheduler import ClockError
 from ..scheduler import pending_jobs
+from ..webhooks import endpoints
 from . import durations
 from . import views
 
 PREFIX = "/_mock/ui"
 PAGE_SIZE = 25
+# Signing schemes QA may pick for an endpoint (GovPay+'s comes with its settings' update_url).
+MANUAL_SCHEMES = ("hyperswitch", "govuk", "standard")
 MAX_PAGE = 1_000_000
 CSRF_KEY = "dashboard_csrf"
 
@@ -326,7 +329,43 @@ def webhooks_page():
     context = dict(rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)), status=status)
     if request.args.get("fragment") == "rows":
         return _page("_delivery_rows.html", "webhooks", **context)
-    return _page("webhooks.html", "webhooks", **context)
+    with _store().read() as db:
+        listed = [endpoints.to_json(e, namespace) for e in endpoints.list_for(db, namespace.id)]
+    return _page("webhooks.html", "webhooks", endpoints=listed, schemes=MANUAL_SCHEMES, **context)
+
+
+@bp.post("/webhooks/endpoints")
+def add_endpoint():
+    namespace = _namespace()
+    values = {"url": request.form.get("url", "").strip(), "scheme": request.form.get("scheme", "hyperswitch")}
+    try:
+        with _store().write() as db:
+            created = endpoints.create(db, namespace, values, _provider().webhooks.known_events, namespace.now_ms())
+    except DomainError as error:
+        return _back("webhooks_page", problem=error.message)
+    return _back("webhooks_page", notice=f"Endpoint {created.id} added")
+
+
+@bp.post("/webhooks/endpoints/<endpoint_id>")
+def change_endpoint(endpoint_id: str):
+    """One of: enable, disable, delete, or a new url."""
+    namespace = _namespace()
+    action = request.form.get("action")
+    try:
+        with _store().write() as db:
+            if action == "delete":
+                endpoints.get(db, namespace.id, endpoint_id)
+                endpoints.delete(db, namespace.id, endpoint_id)
+                return _back("webhooks_page", notice=f"Endpoint {endpoint_id} deleted")
+            changes = {"enable": {"enabled": True}, "disable": {"enabled": False},
+                       "url": {"url": request.form.get("url", "").strip()}}.get(action)
+            if changes is None:
+                return _back("webhooks_page", problem=f"Unknown endpoint action {action!r}")
+            endpoints.update(db, namespace, endpoint_id, changes, _provider().webhooks.known_events,
+                             namespace.now_ms())
+    except DomainError as error:
+        return _back("webhooks_page", problem=error.message)
+    return _back("webhooks_page", notice=f"Endpoint {endpoint_id} updated")
 
 
 # -- the request journal ------------------------------------------------------------------------

@@ -182,3 +182,20 @@ def test_the_requests_page_shows_what_the_integration_sent_and_what_it_got(page,
     assert '"journal test"' in rows.first.locator("[data-test-id=request-body]").inner_text()
     assert made["payment_id"] in rows.first.locator("[data-test-id=response-body]").inner_text()
     shot(page, "requests")
+
+
+def test_an_endpoint_is_disabled_then_deleted_after_a_confirmation(page, merchant):
+    page.goto(merchant.ui("webhooks"))
+    row = page.locator("[data-test-id=endpoint-row]")
+    assert row.get_attribute("data-enabled") == "yes"
+    row.locator("[data-test-id=endpoint-toggle]").click()
+    page.wait_for_selector("[data-test-id=endpoint-row][data-enabled=no]")
+    page.once("dialog", lambda dialog: dialog.dismiss())  # changed my mind: nothing happens
+    page.locator("[data-test-id=endpoint-delete]").click()
+    assert page.locator("[data-test-id=endpoint-row]").count() == 1
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("[data-test-id=endpoint-delete]").click()
+    page.wait_for_selector("[data-test-id=notice]")
+    assert page.locator("[data-test-id=endpoint-row]").count() == 0
+    assert requests.get(f"{merchant.url}/_mock/webhook-endpoints", headers=merchant.control,
+                        timeout=10).json()["data"] == []

@@ -360,3 +360,24 @@ def test_a_file_that_is_not_a_snapshot_is_explained_on_the_page(ui):
                                                              "snapshot": (io.BytesIO(content), "x.json")},
                           content_type="multipart/form-data")
         assert refused.status_code == 400 and 'data-test-id="import-error"' in text(refused)
+
+
+def test_webhook_endpoints_are_added_repointed_toggled_and_deleted_from_the_webhooks_page(ui, hs):
+    ns = hs.namespace["id"]
+    page = f"{UI}/webhooks?ns={ns}"
+    added = post(ui, f"{UI}/webhooks/endpoints?ns={ns}", page, url="http://127.0.0.1:9/hooks", scheme="standard")
+    assert "notice=Endpoint" in added.headers["Location"]
+    [endpoint] = hs.control.get("/_mock/webhook-endpoints").json["data"]
+    assert (endpoint["url"], endpoint["scheme"], endpoint["enabled"]) == ("http://127.0.0.1:9/hooks", "standard", True)
+    change = f"{UI}/webhooks/endpoints/{endpoint['id']}?ns={ns}"
+    post(ui, change, page, action="url", url="http://127.0.0.1:10/other")
+    post(ui, change, page, action="disable")
+    [endpoint] = hs.control.get("/_mock/webhook-endpoints").json["data"]
+    assert endpoint["url"] == "http://127.0.0.1:10/other" and endpoint["enabled"] is False
+    assert re.search(rf'data-endpoint-id="{endpoint["id"]}" data-enabled="no"', text(ui.get(page)))
+    refused = post(ui, change, page, action="url", url="not a url")
+    assert "problem=" in refused.headers["Location"]
+    post(ui, change, page, action="delete")
+    assert hs.control.get("/_mock/webhook-endpoints").json["data"] == []
+    gone = post(ui, change, page, action="enable")
+    assert "problem=" in gone.headers["Location"]

@@ -32,7 +32,8 @@
   });
 
   document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) { event.preventDefault(); }
+    var form = event.target, button = event.submitter;
+    var question = (button && button.dataset.confirm) || form.dataset.confirm;
+    if (question && !window.confirm(question)) { event.preventDefault(); }
   });
 }());
