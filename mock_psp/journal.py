@@ -1,5 +1,7 @@
 """The request journal: the last dialect API calls each namespace received, as they were sent
 and as they were answered, for a developer asking "what did my integration actually send?".
+Calls the provider makes to the merchant's own API in a dialect's flow (GovPay+'s
+presentment) are journalled too, as ``direction: "out"``.
 
 Kept in memory, per provider, a bounded number per namespace (it is a diagnostic, not state:
 a restart empties it). Calls whose credentials match no namespace are kept apart, as
@@ -38,6 +40,7 @@ class Entry:
     response_headers: dict
     response_body: str
     fault: str | None       # an injected API fault: what the client really got differs from status/body
+    direction: str = "in"   # "in": the integration called the provider; "out": the provider called it
 
     def as_json(self) -> dict:
         return asdict(self)

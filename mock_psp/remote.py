@@ -90,7 +90,8 @@ def request_line(entry: dict, bodies: bool = False) -> str:
     status = str(entry["status"]) if entry["status"] else "---"
     call = entry["path"] + (f"?{entry['query']}" if entry["query"] else "")
     fault = f"  [fault: {entry['fault']}]" if entry["fault"] else ""
-    line = f"{entry['at'][11:23]}  {entry['method']:<6} {call}  {status}  {entry['duration_ms']:.1f} ms{fault}"
+    arrow = "-> " if entry.get("direction") == "out" else ""
+    line = f"{entry['at'][11:23]}  {arrow}{entry['method']:<6} {call}  {status}  {entry['duration_ms']:.1f} ms{fault}"
     if bodies:
         for label, body in (("  > ", entry["request_body"]), ("  < ", entry["response_body"])):
             if body:

@@ -249,3 +249,25 @@ def test_subinst_id_picks_the_namespace_when_origins_are_shared(setup):
     page = requests.get(f"{gp.psp}/govpay-lk/pay", params={"ref": "TS12", "return": "http://elsewhere.invalid/",
                                                            "subinstId": gp.go.subinst_id}, timeout=30)
     assert page.status_code == 200 and len(gp.go.calls_of("validate")) == 1
+
+
+def journal(gp: Setup) -> list[dict]:
+    return requests.get(f"{gp.psp}/_mock/requests", headers=gp.control, timeout=10).json()["data"]
+
+
+def test_the_presentment_call_to_the_merchant_is_in_the_request_journal_marked_out(setup):
+    gp = setup(amounts={"TS3": "12.00"}, encryption=True)
+    gp.visit("TS3")
+    [call] = journal(gp)
+    assert call["direction"] == "out" and call["method"] == "POST" and call["path"].endswith("/validate")
+    assert call["status"] == 200 and '"refNo"' in call["request_body"] and "TS3" in call["request_body"]
+    assert call["request_headers"]["authorization"].startswith("Bearer ")
+    assert gp.go.calls_of("validate")[0].encrypted  # what went over the wire was encrypted; the journal shows it plain
+
+
+def test_an_unreachable_merchant_is_journalled_with_why(setup):
+    gp = setup(amounts={"TS4": "1.00"})
+    gp.running.stop()
+    gp.visit("TS4")
+    [call] = journal(gp)
+    assert call["direction"] == "out" and call["status"] == 0 and call["response_body"].startswith("(no answer: ")

@@ -91,3 +91,13 @@ def test_the_journal_keeps_the_last_500_calls_per_namespace(hs):
     for _ in range(505):
         hs.api.get("/hyperswitch/payments/list")
     assert len(journal(hs, limit=500)) == 500
+
+
+def test_each_namespace_sees_only_its_own_calls(hs, transport, control):
+    from tests.support.clients import Hyperswitch
+    other = Hyperswitch(transport, control.post("/_mock/namespaces", {}).json)
+    hs.create(amount=100, currency="USD")
+    other.create(amount=200, currency="USD")
+    other.create(amount=300, currency="USD")
+    assert len(journal(hs)) == 1 and len(journal(other)) == 2
+    assert all(e["direction"] == "in" for e in journal(other))

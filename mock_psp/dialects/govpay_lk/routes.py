@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ from flask import jsonify
 from flask import request
 
 from checkout import routes as checkout
+from ... import journal
 from ...domain import namespaces
 from ...domain import payments
 from ...domain.errors import DomainError
@@ -141,6 +143,7 @@ def _present_and_start(namespace: Namespace, ref: str, return_url: str):
     request_body = serialize.request_envelope(config, transaction_id, [("refNo", ref)])
     # No transaction is open here: the merchant may call the inquiry back while answering.
     result = _provider().govpay.call(config, config["validate_url"], request_body)
+    _journal_outbound(namespace, config["validate_url"], request_body, result)
     refusal = _presentment_refusal(result, return_url)
     if refusal is not None:
         log.info("govpay-lk presentment of %s refused: %s %s", ref, result.status, result.error)
@@ -158,6 +161,19 @@ def _present_and_start(namespace: Namespace, ref: str, return_url: str):
                     "service_name": config["service_name"], "presentment": result.body.get("presentmentData")}))
     _provider().after_change()
     return checkout.start(namespace, payment)
+
+
+def _journal_outbound(namespace: Namespace, url: str, request_body: dict, result: CallResult) -> None:
+    """The presentment call, in the namespace's request journal (the body as before encryption)."""
+    answer = result.response_excerpt or ""
+    if result.error:
+        answer = f"{answer}\n({result.error})" if answer else f"(no answer: {result.error})"
+    _provider().journal.record(
+        namespace.id, at=namespace.now_ms(), method="POST", path=url, query="", status=result.status or 0,
+        duration_ms=result.latency_ms or 0.0, request_headers=journal.shown_headers(result.request_headers),
+        request_body=journal.excerpt(json.dumps(request_body).encode()),
+        response_headers=journal.shown_headers(result.response_headers), response_body=answer, fault=None,
+        direction="out")
 
 
 def _presentment_refusal(result: CallResult, return_url: str):
