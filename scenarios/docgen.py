@@ -23,7 +23,7 @@ GROUPS = [
                                     "advance_clock", "flush_webhooks"]),
     ("Customer actions", ["customer_pays", "open_shop", "pay_in_browser"]),
     ("Expectations", ["expect_order", "expect_orders", "expect_payment", "expect_webhook", "expect_merchant_log",
-                      "expect_response"]),
+                      "expect_requests", "expect_response"]),
 ]
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mock_psp import api_faults
+
 from .runner import Run
 from .runner import StepFailed
 from .steps import step
@@ -153,6 +155,31 @@ def expect_merchant_log(run: Run, args: dict) -> list:
                                                          "not as expected")["entries"]
     except StepFailed as failure:
         raise StepFailed(failure.message, expected=expected, found={"count": (failure.found or {}).get("count")}) \
+            from None
+
+
+@step("expect_requests")
+def expect_requests(run: Run, args: dict) -> list:
+    """The provider's request journal: how many calls matched ``call`` (and ``status``, ``direction``)."""
+    direction = args.get("direction", "in")
+
+    def check():
+        journal = run.control("GET", "/_mock/requests?limit=500")["data"]
+        entries = [e for e in journal if e.get("direction", "in") == direction
+                   and api_faults.matches([args["call"]], e["method"], e["path"])
+                   and ("status" not in args or e["status"] == args["status"])]
+        count = len(entries)
+        ok = count == args["count"] if "count" in args else count >= args.get("at_least", 1)
+        return ok, {"count": count, "entries": entries}
+
+    expected = {k: args[k] for k in ("call", "status", "direction", "count", "at_least") if k in args}
+    try:
+        return run.wait_until(check, args.get("within"), f"calls like {args['call']}: not as expected")["entries"]
+    except StepFailed as failure:
+        found = failure.found or {}
+        raise StepFailed(failure.message, expected=expected,
+                         found={"count": found.get("count"),
+                                "calls": [f"{e['method']} {e['path']} {e['status']}" for e in found.get("entries", [])]}) \
             from None
 
 

@@ -130,3 +130,18 @@ def test_a_step_that_cannot_run_fails_its_scenario_not_the_run(tmp_path):
     assert result.exit_code == 1
     assert "${order.nothing_here}: 'nothing_here' is not in the saved value" in result.output
     assert "PASS  passes" in result.output
+
+
+def test_expect_requests_counts_the_shops_calls_and_shows_them_when_wrong(tmp_path):
+    counting = """
+        name: counts
+        dialect: hyperswitch
+        steps:
+          - create_order: {amount: 1000, card: "4242424242424242"}
+          - expect_requests: {call: "POST /hyperswitch/payments", status: 200, count: 1}
+          - expect_requests: {call: "* /hyperswitch/**", count: 99}
+    """
+    result = invoke("run", str(folder(tmp_path, counts=counting)))
+    assert result.exit_code == 1
+    assert "counts failed in step 3 (expect_requests)" in result.output
+    assert '"calls": [' in result.output and "POST /hyperswitch/payments 200" in result.output  # what it called
