@@ -346,6 +346,30 @@ def m008_api_faults(db: Database) -> None:
         """
     )
 
+
+@migrations()
+def m009_agreements(db: Database) -> None:
+    db.executescript(
+        """
+        -- A paying user's agreement to be charged later with a card saved on a first payment
+        -- (GOV.UK Pay's recurring card payments). ``instrument`` is the saved card, as JSON.
+        CREATE TABLE agreements (
+            namespace_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            reference TEXT NOT NULL,
+            description TEXT NOT NULL,
+            user_identifier TEXT,
+            status TEXT NOT NULL,
+            instrument TEXT,
+            instrument_created_at INTEGER,
+            created_at INTEGER NOT NULL,
+            cancelled_at INTEGER,
+            PRIMARY KEY (namespace_id, id)
+        );
+        CREATE INDEX agreements_by_created ON agreements (namespace_id, created_at);
+        """
+    )
+
 class Store:
     """One SQLite database, shared safely by every thread of one app.
 

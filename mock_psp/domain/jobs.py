@@ -13,6 +13,7 @@ HANDLERS = {
     "payment.expire": payments.expire_session,
     "payment.capture_window": payments.expire_capture_window,
     "refund.complete": refunds.complete_pending,
+    "payment.authorise_with_agreement": payments.authorise_with_agreement,
 }
 
 
@@ -38,6 +39,8 @@ def describe(db: Database, namespace_id: str, kind: str, payload: dict) -> str |
     if kind == "payment.complete":
         acts = payments.completion_is_current(payment, payload.get("attempt_id"))
         action = f"completes the {(payment.pending or {}).get('operation', 'payment')}"
+    elif kind == "payment.authorise_with_agreement":
+        acts, action = payments.agreement_authorisation_is_queued(payment), "authorises with the agreement's card"
     elif kind == "payment.expire":
         acts, action = payments.session_can_expire(payment), "expires the unpaid payment"
     else:

@@ -23,6 +23,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from ..store import Store
+from . import agreements
 from . import namespace_config
 from . import namespaces
 from . import outcomes
@@ -98,6 +99,7 @@ ACTIONS: dict[str, frozenset[str]] = {
 THREE_DS = "three_ds"
 PAYMENT_PAGE = "payment_page"
 CONFIRMATION = "confirm"
+AGREEMENT = "agreement"  # not the customer: authorisation with an agreement's saved card is queued
 
 TERMINAL = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
 
@@ -172,6 +174,8 @@ class NewPayment(PaymentChanges):
     session_expiry_seconds: int | None = None
     confirmation_required: bool = False
     capture_window_seconds: int | None = None
+    # Pay with this agreement's saved card, without the customer: authorised by a job, at once.
+    agreement_id: str | None = None
 
 
 @dataclass
@@ -387,6 +391,15 @@ def _transition(work: Work, payment: Payment, to: str, reason: str) -> None:
         raise RuntimeError(f"illegal transition {payment.status} -> {to} for {payment.id}")
     work.record_transition("payment", payment, payment.status, to, reason, payment.dialect)
     payment.status = to
+    if payment.attributes.get("set_up_agreement") and _paid(payment):
+        # The payment that sets an agreement up succeeded: its card is saved for later payments.
+        agreements.activate(work, payment.attributes["set_up_agreement"], (payment.payment_method_data or {})["card"])
+
+
+def _paid(payment: Payment) -> bool:
+    """Authorised for good: captured, or held for a later capture (not awaiting the customer's confirmation)."""
+    return payment.status in (CAPTURED, PARTIALLY_CAPTURED) or (
+        payment.status == AUTHORIZED and payment.customer_action is None)
 
 
 def _guard(payment: Payment, action: str, allowed: frozenset[str] | None = None) -> None:
@@ -484,12 +497,41 @@ def _create(work: Work, new: NewPayment) -> Payment:
     _apply_changes(payment, new)
     work.record_transition("payment", payment, None, CREATED, "created", payment.dialect)
     work.schedule("payment.expire", expiry, {"payment_id": payment.id})
-    if new.confirm:
+    if new.agreement_id is not None:
+        _queue_agreement_authorisation(work, payment, new.agreement_id)
+    elif new.confirm:
         _confirm(work, payment, PaymentChanges())
     # Inserted once, in its final state; the primary key catches a duplicate id
     # (and the whole transaction, confirmation included, rolls back).
     _insert(work, payment)
     return payment
+
+
+def _queue_agreement_authorisation(work: Work, payment: Payment, agreement_id: str) -> None:
+    card = agreements.usable_card(work.db, work.namespace.id, agreement_id)
+    payment.payment_method, payment.payment_method_type = "card", card.get("type")
+    payment.payment_method_data = {"card": card}
+    payment.customer_action = AGREEMENT
+    _transition(work, payment, CUSTOMER_ACTION, f"authorisation with agreement {agreement_id}'s saved card queued")
+    work.schedule("payment.authorise_with_agreement", 0, {"payment_id": payment.id})
+
+
+def authorise_with_agreement(store: Store, job) -> None:
+    """Job `payment.authorise_with_agreement`: the queued authorisation of an agreement payment."""
+    with unit_of_work(store, job.namespace_id) as work:
+        try:
+            payment = load(work.db, job.namespace_id, job.payload["payment_id"])
+        except DomainError:
+            return  # the namespace was reset
+        if not agreement_authorisation_is_queued(payment):
+            return
+        payment.customer_action = None
+        _authorize(work, payment, _decide(work, payment), "authorised with the agreement's saved card")
+        _save(work, payment)
+
+
+def agreement_authorisation_is_queued(payment: Payment) -> bool:
+    return payment.status == CUSTOMER_ACTION and payment.customer_action == AGREEMENT
 
 
 def _insert(work: Work, payment: Payment) -> None:

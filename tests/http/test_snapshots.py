@@ -133,6 +133,7 @@ def test_an_unknown_namespace_cannot_be_exported(control):
 def test_a_govuk_namespace_travels_with_its_idempotency_keys_and_gets_fresh_links(gov, transport, control):
     from tests.support.clients import Govuk
     made = gov.create(headers={"Idempotency-Key": "order-1"}).json
+    agreement = gov.api.post("/govuk/v1/agreements", {"reference": "R", "description": "D"}).json
     document = gov.control.get(f"/_mock/namespaces/{gov.namespace['id']}/export").json
     twin = Govuk(transport, import_into(control, document))
     again = twin.create(headers={"Idempotency-Key": "order-1"})
@@ -140,3 +141,4 @@ def test_a_govuk_namespace_travels_with_its_idempotency_keys_and_gets_fresh_link
     fetched = twin.get(made["payment_id"]).json
     assert fetched["state"]["status"] == "created" and fetched["_links"]["next_url"]["href"]
     assert fetched["_links"]["next_url"]["href"] != made["_links"]["next_url"]["href"]
+    assert twin.api.get(f"/govuk/v1/agreements/{agreement['agreement_id']}").json == agreement

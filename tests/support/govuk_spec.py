@@ -44,6 +44,15 @@ KNOWN_SPEC_DIFFERENCES = {
                      "string, number or boolean values, not {\"metadata\": {...}}.",
     "search_result_fields": "Search results and webhook resources use the payment representation, "
                             "which the spec's PaymentDetailForSearch does not list in full.",
+    "agreement_fields": "Payments made to set up or with an agreement carry agreement_id (pay-publicapi's "
+                        "PaymentsResourceCreateIT asserts it), and the create answer carries agreement_payment_type "
+                        "like GET; the spec lists neither there.",
+    "agreement_mode_in_answers": "Payments answer authorisation_mode \"agreement\" for agreement payments "
+                                 "(PaymentsResourceCreateIT); the spec's response enums list only web, moto_api "
+                                 "and external, though its request enum has agreement.",
+    "payment_instrument_card_details": "An agreement's payment_instrument holds card_details (snake_case, as "
+                                       "pay-publicapi's AgreementsApiResourceSearchIT asserts); the spec's "
+                                       "PaymentInstrument names it CardDetails, a generator artefact.",
     "auth_422_field": "POST /v1/auth declares its 422 as ErrorResponse {code, description}, but pay-publicapi's "
                       "ViolationExceptionMapper answers a RequestError that names the field "
                       "(\"field\": \"card_number\"); the card checks relayed from pay-connector carry none.",
@@ -84,6 +93,18 @@ def _components() -> dict:
     # create_result_fields
     for name in ("authorisation_mode", "card_brand"):
         schemas["CreatePaymentResult"]["properties"][name] = {"type": "string"}
+    # agreement_fields
+    for name in ("CreatePaymentResult", "PaymentWithAllLinks", "PaymentDetailForSearch"):
+        schemas[name]["properties"]["agreement_id"] = {"type": "string"}
+    schemas["CreatePaymentResult"]["properties"]["agreement_payment_type"] = {"type": "string"}
+    # agreement_mode_in_answers
+    for name in ("PaymentWithAllLinks", "PaymentDetailForSearch", "CreatePaymentResult"):
+        mode = schemas[name]["properties"].get("authorisation_mode")
+        if mode and "enum" in mode and "agreement" not in mode["enum"]:
+            mode["enum"] = [*mode["enum"], "agreement"]
+    # payment_instrument_card_details
+    instrument = schemas["PaymentInstrument"]["properties"]
+    instrument["card_details"] = instrument.pop("CardDetails")
     # map_artifacts
     schemas["PostLink"]["properties"]["params"] = {"type": "object", "additionalProperties": {"type": "string"}}
     schemas["ExternalMetadata"] = {"type": "object", "additionalProperties": {

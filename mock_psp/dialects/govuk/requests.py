@@ -180,10 +180,51 @@ def _authorisation_mode(data: dict) -> str:
         raise errors.wrong_type("authorisation_mode", rule)
     if mode not in AUTHORISATION_MODES:
         raise errors.out_of_range("authorisation_mode", rule)
-    if mode == "agreement":
-        raise errors.out_of_range("authorisation_mode", "agreement payments are not available in mock-psp; "
-                                                        "use web or moto_api")
     return mode
+
+
+# Refused in an agreement payment: there is no user journey (pay-connector UNEXPECTED_ATTRIBUTE,
+# relayed by pay-publicapi without a field).
+NOT_IN_AGREEMENT_PAYMENTS = ("return_url", "email", "prefilled_cardholder_details", "moto")
+AGREEMENT_ID_LENGTH = 26
+
+
+def _agreement_id(data: dict, field: str, required: bool) -> str | None:
+    """agreement_id (agreement payments) or set_up_agreement: a string of 26 characters."""
+    value = data.get(field)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise errors.missing(field) if field in data else errors.GovukError(
+                400, "P0101", f"Missing mandatory attribute: {field}")
+        return None
+    if not isinstance(value, str):
+        if field == "set_up_agreement":
+            return None  # pay-publicapi reads it with textValue(): anything else is as good as absent
+        raise errors.wrong_type(field, "Must be a valid string format")
+    if len(value) != AGREEMENT_ID_LENGTH:
+        raise errors.out_of_range(field, f"Field [{field}] length must be {AGREEMENT_ID_LENGTH}")
+    return value
+
+
+def _agreement_fields(data: dict, mode: str) -> dict:
+    if mode == "agreement":
+        if "set_up_agreement" in data:
+            raise errors.GovukError(400, "P0104", "Unexpected attribute: set_up_agreement")
+        for name in NOT_IN_AGREEMENT_PAYMENTS:
+            if data.get(name) is not None and data.get(name) is not False:
+                raise errors.GovukError(400, "P0104", f"Unexpected attribute: {name}")
+        agreement_id, set_up = _agreement_id(data, "agreement_id", required=True), None
+    else:
+        if "agreement_id" in data:
+            raise errors.unexpected("agreement_id")  # pay-publicapi's own parser: with the field
+        agreement_id, set_up = None, _agreement_id(data, "set_up_agreement", required=False)
+    payment_type = data.get("agreement_payment_type")
+    if payment_type is not None:
+        if agreement_id is None and set_up is None:
+            raise errors.GovukError(400, "P0104", "Unexpected attribute: agreement_payment_type")
+        if payment_type not in AGREEMENT_PAYMENT_TYPES:
+            raise errors.out_of_range("agreement_payment_type", "Must be one of " + ", ".join(AGREEMENT_PAYMENT_TYPES))
+    return {"agreement_id": agreement_id, "set_up_agreement": set_up, "agreement_payment_type": payment_type}
 
 
 def _moto_api_return_url(data: dict) -> str | None:
@@ -198,18 +239,19 @@ def create_payment(data: dict) -> dict:
     """Validate CreateCardPaymentRequest; return the checked values.
 
     ``return_url`` is mandatory for ``web`` payments and refused for ``moto_api``
-    ones, which are paid through ``POST /v1/auth`` (and are always ``moto``).
+    ones, which are paid through ``POST /v1/auth`` (and are always ``moto``), and
+    for ``agreement`` ones, which are paid with the agreement's saved card.
     Attributes the API does not know are ignored, as the real parser reads only
     the fields it knows.
     """
     mode = _authorisation_mode(data)
-    if "agreement_id" in data:
-        raise errors.unexpected("agreement_id")
+    agreement = _agreement_fields(data, mode)
     fields = {
         "amount": amount(data),
         "reference": _text(data, "reference"),
         "description": _text(data, "description"),
-        "return_url": _moto_api_return_url(data) if mode == "moto_api" else _return_url(data),
+        "return_url": None if mode == "agreement" else
+        _moto_api_return_url(data) if mode == "moto_api" else _return_url(data),
         "delayed_capture": _boolean(data, "delayed_capture"),
         "moto": _boolean(data, "moto"),
         "email": _string(data, "email", 254, type_message="Field must be a string"),
@@ -217,6 +259,7 @@ def create_payment(data: dict) -> dict:
         "prefilled_cardholder_details": _cardholder_details(data),
         "language": _language(data),
         "authorisation_mode": mode,
+        **agreement,
     }
     if mode == "moto_api":
         if fields["return_url"] is not None:
@@ -348,3 +391,39 @@ def authorisation(data: dict, now_ms: int) -> dict:
         "exp_year": exp_year,
         "cardholder_name": texts["cardholder_name"],
     }
+
+
+# -- POST /v1/agreements -----------------------------------------------------------------
+# pay-publicapi parses the body itself (400 P2101 missing, P2102 wrong type or characters,
+# P2197 not JSON), then Bean Validation checks the lengths (422, and the payment code P0102).
+# Attributes it does not know are ignored.
+
+AGREEMENT_TEXT_MAX = 255
+
+
+def create_agreement(raw: bytes) -> dict:
+    try:
+        data = json.loads(raw.decode("utf-8")) if raw.strip() else None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise errors.GovukError(400, "P2197", "Unable to parse JSON") from None
+    if not isinstance(data, dict):
+        raise errors.GovukError(400, "P2197", "Unable to parse JSON")
+    fields = {name: _agreement_text(data, name) for name in ("reference", "description")}
+    user = data.get("user_identifier")
+    if user is not None and not isinstance(user, str):
+        raise errors.GovukError(400, "P2102", "Invalid attribute value: user_identifier. Field must be a string",
+                                "user_identifier")
+    fields["user_identifier"] = user
+    for name, value in fields.items():
+        if value is not None and not 1 <= len(value) <= AGREEMENT_TEXT_MAX:
+            raise errors.out_of_range(name, f"Must be less than or equal to {AGREEMENT_TEXT_MAX} characters length")
+    return fields
+
+
+def _agreement_text(data: dict, name: str) -> str:
+    value = data.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise errors.GovukError(400, "P2101", f"Missing mandatory attribute: {name}", name)
+    if not isinstance(value, str) or FORBIDDEN_CHARACTERS & set(value):
+        raise errors.GovukError(400, "P2102", f"Invalid attribute value: {name}. Must be a valid string format", name)
+    return value

@@ -23,6 +23,7 @@ from flask import request
 from ...clock import iso_ms
 from ...clock import parse_iso
 from ...domain import access
+from ...domain import agreements
 from ...domain import namespaces
 from ...domain import outcomes
 from ...domain import payments
@@ -187,19 +188,44 @@ def create_payment():
             "authorisation_mode": fields["authorisation_mode"],
             "prefilled_cardholder_name": prefilled.get("cardholder_name"),
             "billing_address": prefilled.get("billing_address"),
+            # Both a set-up payment and an agreement payment show the agreement's id.
+            "agreement_id": fields["agreement_id"] or fields["set_up_agreement"],
+            "set_up_agreement": fields["set_up_agreement"],
+            "agreement_payment_type": fields["agreement_payment_type"],
         }.items() if v is not None},
-        # Only the payment pages have a confirm step; a moto_api payment is authorised by API.
+        # Only the payment pages have a confirm step; moto_api and agreement payments are authorised by API.
         session_expiry_seconds=SESSION_SECONDS, confirmation_required=fields["authorisation_mode"] == "web",
         capture_window_seconds=CAPTURE_WINDOW_SECONDS if fields["delayed_capture"] else None,
+        agreement_id=fields["agreement_id"],
     )
-    if key is None:
-        payment, replayed = payments.create_payment(_store(), namespace.id, new), False
-    else:
-        payment, replayed = payments.create_payment_once(_store(), namespace.id, new, key, wire.fingerprint(data))
+    if fields["set_up_agreement"]:
+        _check_agreement_exists(namespace, fields["set_up_agreement"])
+    try:
+        if key is None:
+            payment, replayed = payments.create_payment(_store(), namespace.id, new), False
+        else:
+            payment, replayed = payments.create_payment_once(_store(), namespace.id, new, key,
+                                                             wire.fingerprint(data))
+    except DomainError as error:
+        raise _agreement_refusal(error) if (error.details or {}).get("object") == "agreement" else error
     response = jsonify(payment_body(payment, namespace))
     response.status_code = 200 if replayed else 201
     response.headers["Location"] = f"{_base()}/v1/payments/{payment.id}"
     return response
+
+
+def _check_agreement_exists(namespace: Namespace, agreement_id: str) -> None:
+    try:
+        agreements.get(_store(), namespace.id, agreement_id)
+    except DomainError:
+        raise errors.GovukError(400, "P0103", "Invalid attribute value: set_up_agreement. Agreement ID does not exist",
+                                "set_up_agreement") from None
+
+
+def _agreement_refusal(error: DomainError) -> errors.GovukError:
+    """An agreement payment's agreement is missing or not active (pay-publicapi's CreateChargeExceptionMapper)."""
+    rule = "Agreement does not exist" if error.code == "not_found" else "Agreement must be active"
+    return errors.GovukError(400, "P0102", f"Invalid attribute value: agreement_id. {rule}", "agreement_id")
 
 
 @bp.get("/v1/payments/<payment_id>")
@@ -344,7 +370,7 @@ def search_payments():
             card[key] = args[name]
     found, total = payments.list_payments(_store(), namespace.id, PaymentFilter(
         dialect="govuk", reference=args.get("reference") or None,
-        attributes={"email": args["email"]} if args.get("email") else None,
+        attributes={k: args[k] for k in ("email", "agreement_id") if args.get(k)} or None,
         card=card or None, matches=STATE_MATCHES[state] if state else None,
         created_gte=from_date, created_lt=to_date, limit=size, offset=(page - 1) * size,
     ), with_total=True)
@@ -537,3 +563,7 @@ def secure_get(token: str):
 @bp.post("/secure")
 def secure_post():
     return _enter(request.form.get("chargeTokenId", ""))
+
+
+# The agreements' routes live beside these, on the same blueprint.
+from . import agreement_routes  # noqa: E402,F401  (imported last: it uses the helpers above)

@@ -104,13 +104,17 @@ def card_details(payment: Payment) -> dict | None:
     card = (payment.payment_method_data or {}).get("card")
     if card is None:
         return None
+    return saved_card_details(card, payment.attributes.get("billing_address") or None)
+
+
+def saved_card_details(card: dict, billing_address: dict | None = None) -> dict:
     # Every field present, null when unknown, as the real API shows card_details.
     return {
         "last_digits_card_number": card["last4"],
         "first_digits_card_number": card["bin"],
         "cardholder_name": card.get("holder_name"),
         "expiry_date": f"{card['exp_month']}/{card['exp_year'][-2:]}",
-        "billing_address": payment.attributes.get("billing_address") or None,
+        "billing_address": billing_address,
         "card_brand": CARD_BRANDS.get(card.get("network") or "", card.get("network") or ""),
         "card_type": (card.get("type") or "").lower() or None,
     }
@@ -127,7 +131,7 @@ def payment_json(payment: Payment, totals: RefundTotals, links: dict | None) -> 
         "language": attrs.get("language", "en"),
         "email": attrs.get("email"),
         "metadata": payment.metadata,
-        "state": state_json(payment_state(payment)),
+        "state": {**state_json(payment_state(payment)), **can_retry(payment)},
         "payment_id": payment.id,
         "payment_provider": PAYMENT_PROVIDER,
         "created_date": iso_ms(payment.created_at),
@@ -138,6 +142,8 @@ def payment_json(payment: Payment, totals: RefundTotals, links: dict | None) -> 
         "moto": attrs.get("moto", False),
         "return_url": payment.return_url,
         "authorisation_mode": attrs.get("authorisation_mode", "web"),
+        "agreement_id": attrs.get("agreement_id"),
+        "agreement_payment_type": attrs.get("agreement_payment_type"),
         "provider_id": payment.connector_transaction_id,
         "card_brand": (card_details(payment) or {}).get("card_brand"),
         "_links": links,
@@ -165,6 +171,22 @@ def link(href: str, method: str = "GET") -> dict:
     return {"href": href, "method": method}
 
 
+# Declines after which the saved card is no use (mock-psp's choice: the real rule is not public).
+_FINAL_FOR_THE_CARD = {outcomes.LOST_CARD, outcomes.STOLEN_CARD, outcomes.EXPIRED_CARD}
+
+
+def can_retry(payment: Payment) -> dict:
+    """``can_retry``: only on a failed payment taken with an agreement."""
+    if not is_agreement_payment(payment) or payment_state(payment)[0] not in ("failed", "error"):
+        return {}
+    return {"can_retry": payment.failure_reason not in _FINAL_FOR_THE_CARD}
+
+
+def is_agreement_payment(payment: Payment) -> bool:
+    """Taken with an agreement's saved card: no user journey, so no next_url and no cancel."""
+    return payment.attributes.get("authorisation_mode") == "agreement"
+
+
 def is_moto_api(payment: Payment) -> bool:
     """Paid by the service through POST /v1/auth, never through the payment pages."""
     return payment.attributes.get("authorisation_mode") == "moto_api"
@@ -181,7 +203,8 @@ def payment_links(payment: Payment, base: str, next_url_token: str | None = None
     self_href = f"{base}/v1/payments/{payment.id}"
     status, finished, _, _ = payment_state(payment)
     links = {"self": link(self_href)}
-    if next_url_token is not None and status in ("created", "started", "submitted"):
+    if next_url_token is not None and status in ("created", "started", "submitted") \
+            and not is_agreement_payment(payment):
         if is_moto_api(payment):
             links["auth_url_post"] = {"type": "application/json", "params": {"one_time_token": next_url_token},
                                       "href": f"{base}/v1/auth", "method": "POST"}
@@ -192,7 +215,7 @@ def payment_links(payment: Payment, base: str, next_url_token: str | None = None
                                       "href": f"{base}/secure", "method": "POST"}
     links["events"] = link(f"{self_href}/events")
     links["refunds"] = link(f"{self_href}/refunds")
-    if not finished:
+    if not finished and not is_agreement_payment(payment):
         links["cancel"] = link(f"{self_href}/cancel", "POST")
     if status == "capturable":
         links["capture"] = link(f"{self_href}/capture", "POST")
@@ -200,4 +223,4 @@ def payment_links(payment: Payment, base: str, next_url_token: str | None = None
 
 
 def wants_next_url(payment: Payment) -> bool:
-    return payment_state(payment)[0] in ("created", "started", "submitted")
+    return payment_state(payment)[0] in ("created", "started", "submitted") and not is_agreement_payment(payment)
