@@ -370,6 +370,32 @@ def m009_agreements(db: Database) -> None:
         """
     )
 
+
+@migrations()
+def m010_customers(db: Database) -> None:
+    db.executescript(
+        """
+        -- A merchant's customers (Hyperswitch's customers API). A deleted customer stays,
+        -- with its personal data replaced by "Redacted", as the real service keeps it.
+        CREATE TABLE customers (
+            namespace_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            name TEXT,
+            email TEXT,
+            phone TEXT,
+            phone_country_code TEXT,
+            description TEXT,
+            address TEXT,
+            metadata TEXT,
+            extra TEXT NOT NULL DEFAULT '{}',
+            redacted INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (namespace_id, id)
+        );
+        CREATE INDEX customers_by_created ON customers (namespace_id, created_at);
+        """
+    )
+
 class Store:
     """One SQLite database, shared safely by every thread of one app.
 

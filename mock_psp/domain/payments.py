@@ -24,6 +24,7 @@ from sqlite_utils import Database
 
 from ..store import Store
 from . import agreements
+from . import customers
 from . import namespace_config
 from . import namespaces
 from . import outcomes
@@ -176,6 +177,9 @@ class NewPayment(PaymentChanges):
     capture_window_seconds: int | None = None
     # Pay with this agreement's saved card, without the customer: authorised by a job, at once.
     agreement_id: str | None = None
+    # The customer the payment names ({"id", "name"?, "email"?, "phone"?, "phone_country_code"?}):
+    # created if new, its details updated if given.
+    customer: dict | None = None
 
 
 @dataclass
@@ -497,6 +501,8 @@ def _create(work: Work, new: NewPayment) -> Payment:
     _apply_changes(payment, new)
     work.record_transition("payment", payment, None, CREATED, "created", payment.dialect)
     work.schedule("payment.expire", expiry, {"payment_id": payment.id})
+    if new.customer and new.customer.get("id"):
+        customers.for_payment(work, new.customer)
     if new.agreement_id is not None:
         _queue_agreement_authorisation(work, payment, new.agreement_id)
     elif new.confirm:

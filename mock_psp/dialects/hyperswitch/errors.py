@@ -77,6 +77,8 @@ def _status_name(error: DomainError) -> str:
 
 def from_domain(error: DomainError) -> HyperswitchError:
     code = error.code
+    if error.get("object") == "customer":
+        return _customer_error(error)
     if code == domain.NOT_FOUND:
         if error["object"] == "refund":
             return HyperswitchError(404, "HE_02", "Refund does not exist in our records.")
@@ -116,6 +118,15 @@ def from_domain(error: DomainError) -> HyperswitchError:
         # Not reachable through Hyperswitch's API (GOV.UK Pay concepts); mapped for completeness.
         return invalid_data(error.message)
     raise AssertionError(f"unmapped domain error {code}")  # tests check every code is mapped
+
+
+def _customer_error(error: DomainError) -> HyperswitchError:
+    """The router's CustomersErrorResponse (core/errors/transformers.rs)."""
+    if error.code == domain.NOT_FOUND:
+        return HyperswitchError(404, "HE_02", "Customer does not exist in our records")
+    if error.code == domain.DUPLICATE:
+        return HyperswitchError(400, "IR_12", "Customer with the given `customer_id` already exists")
+    return HyperswitchError(400, "IR_11", "Customer has already been redacted")
 
 
 def _state_error(error: DomainError) -> HyperswitchError:

@@ -345,6 +345,11 @@ def _deserialize_error(detail: str) -> errors.HyperswitchError:
     return errors.json_error(f"Json deserialize error: {detail}")
 
 
+def json_error_for(detail: str) -> errors.HyperswitchError:
+    """A value serde refuses while reading the body (e.g. a bad id): a JSON deserialize error."""
+    return _deserialize_error(detail)
+
+
 def read_json(content_type: str | None, raw: bytes, struct: str) -> tuple[dict, str]:
     """Check the content type, the size and the JSON syntax; return the object and its text."""
     mime = (content_type or "").split(";")[0].strip().lower()
@@ -497,6 +502,8 @@ def payment_method_input(fields: dict, now_ms: int) -> PaymentMethodInput | None
 
 def _customer(fields: dict) -> dict | None:
     given = dict(fields.get("customer") or {})
+    if given.get("id") and fields.get("customer_id") and given["id"] != fields["customer_id"]:
+        raise errors.precondition("The field names `customer_id and customer.id` sent in both places is ambiguous")
     for key in CUSTOMER_FIELDS:
         if key in fields:
             given.setdefault(key, fields[key])

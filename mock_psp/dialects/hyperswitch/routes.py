@@ -177,6 +177,7 @@ def create_payment():
         session_expiry_seconds=fields.get("session_expiry"),
     )
     wire.payment_changes(fields, namespace.now_ms(), into=new)
+    new.customer = new.attributes.get("customer") if new.customer_id else None
     payment = payments.create_payment(_store(), namespace.id, new)
     return jsonify(_payment_body(payment, namespace, with_refunds=False))
 
@@ -430,5 +431,6 @@ def response_signature(pairs: list[tuple[str, str]], key: str) -> str:
     return hmac.new(key.encode(), message.encode(), hashlib.sha512).hexdigest()
 
 
-# The account-side APIs (business profile, events) share this blueprint.
+# The account-side APIs (business profile, events) and the customers API share this blueprint.
 from . import account  # noqa: E402
+from . import customers  # noqa: E402,F401
