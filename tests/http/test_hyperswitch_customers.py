@@ -102,3 +102,9 @@ def test_customer_id_and_customer_id_that_differ_are_ambiguous(hs):
     assert (reply.status, reply.json["error"]["code"]) == (400, "IR_16")
     assert reply.json["error"]["message"] == "The field names `customer_id and customer.id` sent in both places is ambiguous"
     assert hs.api.get("/hyperswitch/customers/cus_a").status == 404
+
+
+@pytest.mark.parametrize("query", ["limit=70000", "offset=-1", "limit=abc"])
+def test_list_numbers_outside_u16_are_query_errors(hs, query):
+    reply = hs.api.get(f"/hyperswitch/customers/list?{query}")
+    assert reply.status == 400 and reply.json["error"]["code"] == "IR_06"

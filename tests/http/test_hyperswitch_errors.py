@@ -166,7 +166,7 @@ def test_publishable_key_cannot_create_or_capture(hs):
 
 
 def test_unknown_route_and_wrong_method(hs):
-    unknown = hs.api.get("/hyperswitch/customers/x")
+    unknown = hs.api.get("/hyperswitch/disputes/x")
     assert unknown.status == 404
     assert unknown.error == {"type": "invalid_request", "code": "IR_02", "message": "Unrecognized request URL"}
     wrong = hs.api.call("DELETE", "/hyperswitch/payments")

@@ -31,6 +31,7 @@ FIELDS = {
     "tax_registration_id": wire.string, "document_details": wire.anything,
 }
 DEFAULT_LIST_LIMIT = 10
+MAX_QUERY_NUMBER = 65535  # the router reads limit and offset as u16
 
 
 def customer_json(customer: customers.Customer, address: dict | None | bool = True) -> dict:
@@ -61,6 +62,14 @@ def _customer_id(value: str | None) -> str | None:
     return value
 
 
+def _query_u16(name: str) -> int | None:
+    value = wire.query_int(request.args, name)
+    if value is not None and not 0 <= value <= MAX_QUERY_NUMBER:
+        raise errors.json_error(f"Query deserialize error: number too large to fit in target type for `{name}`"
+                                if value > 0 else f"Query deserialize error: invalid digit found in string for `{name}`")
+    return value
+
+
 def _values(fields: dict) -> tuple[dict, dict]:
     values = {key: fields.get(key) for key in customers.FIELDS}
     extra = {key: fields[key] for key in EXTRA_FIELDS if key in fields}
@@ -79,10 +88,8 @@ def create_customer():
 @bp.get("/customers/list")
 def list_customers():
     namespace, _ = _authenticate(allow_publishable=False)
-    limit = wire.query_int(request.args, "limit")
-    offset = wire.query_int(request.args, "offset")
-    found = customers.list_all(_store(), namespace.id, DEFAULT_LIST_LIMIT if limit is None else max(0, limit),
-                               max(0, offset or 0))
+    limit, offset = _query_u16("limit"), _query_u16("offset")
+    found = customers.list_all(_store(), namespace.id, DEFAULT_LIST_LIMIT if limit is None else limit, offset or 0)
     return jsonify([customer_json(c, address=None) for c in found])  # the list shows no addresses
 
 
