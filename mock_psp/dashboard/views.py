@@ -100,6 +100,8 @@ def payment_detail(store, engine, adapters: dict, namespace: Namespace, payment_
               ("Captured", money(payment.amount_captured, payment.currency)),
               ("Refunded", money(totals.succeeded, payment.currency)),
               ("Capture method", payment.capture_method), ("Reference", payment.reference),
+              ("Customer", payment.customer_id),
+              ("Agreement", payment.attributes.get("agreement_id")),
               ("Description", payment.description), ("Waiting for", payment.customer_action),
               ("Payment method", " ".join(x for x in (payment.payment_method, payment.payment_method_type) if x)),
               ("Card", f"{card.get('network') or ''} •••• {card.get('last4')}" if card.get("last4") else None),

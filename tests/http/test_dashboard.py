@@ -381,3 +381,9 @@ def test_webhook_endpoints_are_added_repointed_toggled_and_deleted_from_the_webh
     assert hs.control.get("/_mock/webhook-endpoints").json["data"] == []
     gone = post(ui, change, page, action="enable")
     assert "problem=" in gone.headers["Location"]
+
+
+def test_a_payment_page_names_its_customer(ui, hs):
+    made = hs.create(customer_id="cus_dashboard_1", customer={"name": "Ann"}).json
+    page = text(ui.get(f"{UI}/payments/{made['payment_id']}?ns={hs.namespace['id']}"))
+    assert re.search(r"<dt>Customer</dt>\s*<dd>cus_dashboard_1</dd>", page), page[page.find("Customer") - 50:][:200]
