@@ -180,10 +180,13 @@ def namespaces_page():
 
 def _namespaces_view(status: int = 200, import_error: str | None = None):
     current = _namespace()
+    page = _page_number()
     with _store().read() as db:
-        rows = [views.namespace_row(db, n) for n in namespaces.list_all(db)]
+        listed, total = namespaces.page(db, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+        rows = [views.namespace_row(db, n) for n in listed]
     return _page("namespaces.html", "namespaces", http_status=status, rows=rows, current=current,
-                 import_error=import_error)
+                 import_error=import_error, page=page, total=total, pages=max(1, -(-total // PAGE_SIZE)),
+                 status=None, query=None)
 
 
 @bp.post("/namespaces/import")

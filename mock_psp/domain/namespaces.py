@@ -198,6 +198,14 @@ def list_all(db: Database) -> list[Namespace]:
     return [_from_row(r) for r in db.execute("SELECT * FROM namespaces ORDER BY created_at, id").fetchall()]
 
 
+def page(db: Database, limit: int, offset: int) -> tuple[list[Namespace], int]:
+    """The default namespace first, then the newest first (a shared provider gathers thousands)."""
+    total = db.execute("SELECT count(*) FROM namespaces").fetchone()[0]
+    rows = db.execute("SELECT * FROM namespaces ORDER BY is_default DESC, created_at DESC, rowid DESC LIMIT ? OFFSET ?",
+                      [limit, offset]).fetchall()
+    return [_from_row(r) for r in rows], total
+
+
 def save_draws(db: Database, namespace: Namespace, draws: Draws) -> None:
     if draws.used:
         db.execute("UPDATE namespaces SET rng_counter = ? WHERE id = ?", [draws.counter, namespace.id])

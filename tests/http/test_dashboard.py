@@ -387,3 +387,12 @@ def test_a_payment_page_names_its_customer(ui, hs):
     made = hs.create(customer_id="cus_dashboard_1", customer={"name": "Ann"}).json
     page = text(ui.get(f"{UI}/payments/{made['payment_id']}?ns={hs.namespace['id']}"))
     assert re.search(r"<dt>Customer</dt>\s*<dd>cus_dashboard_1</dd>", page), page[page.find("Customer") - 50:][:200]
+
+
+def test_the_namespaces_page_shows_the_default_then_the_newest_25_and_pages_the_rest(ui, control):
+    made = [control.post("/_mock/namespaces", {}).json["id"] for _ in range(30)]
+    first = text(ui.get(f"{UI}/namespaces"))
+    listed = re.findall(r'data-namespace-id="(ns_\w+)"', first)
+    assert listed[0] == "ns_default" and listed[1:] == made[::-1][:24]
+    second = re.findall(r'data-namespace-id="(ns_\w+)"', text(ui.get(f"{UI}/namespaces?page=2")))
+    assert second == made[::-1][24:] and "Page 2 of 2" in text(ui.get(f"{UI}/namespaces?page=2"))
