@@ -29,7 +29,7 @@ from .domain.namespaces import Namespace
 FORMAT = "mock-psp-namespace"
 VERSION = 1
 # Copied in this order: a row is inserted after the rows it refers to.
-TABLES = ("agreements", "customers", "payments", "refunds", "audit_events", "idempotency_keys", "outbox", "webhook_endpoints", "jobs",
+TABLES = ("agreements", "customers", "mandates", "payments", "refunds", "audit_events", "idempotency_keys", "outbox", "webhook_endpoints", "jobs",
           "webhook_events", "webhook_deliveries", "webhook_attempts", "api_fault_log")
 # Rows whose integer id is the table's own counter: a copy gets a new one.
 RENUMBERED = ("audit_events", "outbox", "jobs", "webhook_attempts", "api_fault_log")

@@ -396,6 +396,37 @@ def m010_customers(db: Database) -> None:
         """
     )
 
+
+@migrations()
+def m011_mandates(db: Database) -> None:
+    db.executescript(
+        """
+        -- A customer's mandate: permission to charge a saved card later without them
+        -- (Hyperswitch's mandates). ``card`` is the saved card, as JSON.
+        CREATE TABLE mandates (
+            namespace_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            customer_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            mandate_type TEXT NOT NULL,
+            amount INTEGER,
+            currency TEXT,
+            start_date TEXT,
+            end_date TEXT,
+            metadata TEXT,
+            amount_used INTEGER NOT NULL DEFAULT 0,
+            payment_method_id TEXT NOT NULL,
+            payment_method_type TEXT,
+            card TEXT NOT NULL,
+            customer_acceptance TEXT,
+            payment_id TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (namespace_id, id)
+        );
+        CREATE INDEX mandates_by_customer ON mandates (namespace_id, customer_id, created_at);
+        """
+    )
+
 class Store:
     """One SQLite database, shared safely by every thread of one app.
 

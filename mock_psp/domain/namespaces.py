@@ -25,7 +25,7 @@ DEFAULT_ID = "ns_default"
 DATA_TABLES = (
     "payments", "refunds", "audit_events", "outbox", "jobs",
     "webhook_events", "webhook_deliveries", "webhook_attempts",
-    "idempotency_keys", "access_tokens", "checkout_sessions", "api_fault_log", "agreements", "customers",
+    "idempotency_keys", "access_tokens", "checkout_sessions", "api_fault_log", "agreements", "customers", "mandates",
 )
 
 

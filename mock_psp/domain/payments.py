@@ -25,6 +25,7 @@ from sqlite_utils import Database
 from ..store import Store
 from . import agreements
 from . import customers
+from . import mandates
 from . import namespace_config
 from . import namespaces
 from . import outcomes
@@ -180,6 +181,8 @@ class NewPayment(PaymentChanges):
     # The customer the payment names ({"id", "name"?, "email"?, "phone"?, "phone_country_code"?}):
     # created if new, its details updated if given.
     customer: dict | None = None
+    # Pay off session with this mandate's saved card (confirmed at once, no customer there).
+    mandate_id: str | None = None
 
 
 @dataclass
@@ -395,9 +398,22 @@ def _transition(work: Work, payment: Payment, to: str, reason: str) -> None:
         raise RuntimeError(f"illegal transition {payment.status} -> {to} for {payment.id}")
     work.record_transition("payment", payment, payment.status, to, reason, payment.dialect)
     payment.status = to
-    if payment.attributes.get("set_up_agreement") and _paid(payment):
-        # The payment that sets an agreement up succeeded: its card is saved for later payments.
-        agreements.activate(work, payment.attributes["set_up_agreement"], (payment.payment_method_data or {})["card"])
+    if _paid(payment):
+        _saved_card_hooks(work, payment)
+
+
+def _saved_card_hooks(work: Work, payment: Payment) -> None:
+    """A payment that was authorised may save its card (an agreement set up, a mandate asked
+    for) or spend a mandate it was made with."""
+    attrs, card = payment.attributes, (payment.payment_method_data or {}).get("card")
+    if attrs.get("set_up_agreement") and card:
+        agreements.activate(work, attrs["set_up_agreement"], card)
+    if attrs.get("mandate_request") and not attrs.get("mandate_id") and card and payment.customer_id:
+        attrs["mandate_id"] = mandates.create_for(work, attrs["mandate_request"], payment.customer_id, payment.id,
+                                                  card, payment.payment_method_type)
+    if attrs.get("paid_with_mandate") and not attrs.get("mandate_used"):
+        mandates.record_use(work, attrs["paid_with_mandate"], payment.amount)
+        attrs["mandate_used"] = True
 
 
 def _paid(payment: Payment) -> bool:
@@ -505,6 +521,8 @@ def _create(work: Work, new: NewPayment) -> Payment:
         customers.for_payment(work, new.customer)
     if new.agreement_id is not None:
         _queue_agreement_authorisation(work, payment, new.agreement_id)
+    elif new.mandate_id is not None:
+        _pay_with_mandate(work, payment, new.mandate_id)
     elif new.confirm:
         _confirm(work, payment, PaymentChanges())
     # Inserted once, in its final state; the primary key catches a duplicate id
@@ -520,6 +538,16 @@ def _queue_agreement_authorisation(work: Work, payment: Payment, agreement_id: s
     payment.customer_action = AGREEMENT
     _transition(work, payment, CUSTOMER_ACTION, f"authorisation with agreement {agreement_id}'s saved card queued")
     work.schedule("payment.authorise_with_agreement", 0, {"payment_id": payment.id})
+
+
+def _pay_with_mandate(work: Work, payment: Payment, mandate_id: str) -> None:
+    mandate = mandates.usable(work.db, work.namespace.id, mandate_id, payment.customer_id, payment.amount,
+                              payment.currency)
+    payment.payment_method, payment.payment_method_type = "card", mandate.payment_method_type
+    payment.payment_method_data = {"card": mandate.card}
+    payment.attributes["paid_with_mandate"] = mandate_id
+    payment.attributes["mandate_id"] = mandate_id
+    _confirm(work, payment, PaymentChanges(), challenge=False)  # off session: nobody to pass 3DS
 
 
 def authorise_with_agreement(store: Store, job) -> None:

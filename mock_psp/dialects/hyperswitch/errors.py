@@ -79,6 +79,8 @@ def from_domain(error: DomainError) -> HyperswitchError:
     code = error.code
     if error.get("object") == "customer":
         return _customer_error(error)
+    if error.get("object") == "mandate":
+        return _mandate_error(error)
     if code == domain.NOT_FOUND:
         if error["object"] == "refund":
             return HyperswitchError(404, "HE_02", "Refund does not exist in our records.")
@@ -118,6 +120,16 @@ def from_domain(error: DomainError) -> HyperswitchError:
         # Not reachable through Hyperswitch's API (GOV.UK Pay concepts); mapped for completeness.
         return invalid_data(error.message)
     raise AssertionError(f"unmapped domain error {code}")  # tests check every code is mapped
+
+
+def _mandate_error(error: DomainError) -> HyperswitchError:
+    """core/mandate.rs and payments/helpers.rs: not found, IR_16 preconditions, HE_03 validation."""
+    kind = error["kind"]
+    if kind == "not_found":
+        return HyperswitchError(404, "HE_02", "Mandate does not exist in our records")
+    if kind in ("customer_mismatch", "not_active"):
+        return precondition(error.message)
+    return HyperswitchError(400, "HE_03", "Mandate Validation Failed", extra={"reason": error.message})
 
 
 def _customer_error(error: DomainError) -> HyperswitchError:

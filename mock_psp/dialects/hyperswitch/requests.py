@@ -542,8 +542,37 @@ def payment_changes(fields: dict, now_ms: int, into: PaymentChanges | None = Non
     billing = (fields.get("payment_method_data") or {}).get("billing")
     if billing is not None:
         attributes["payment_method_billing"] = billing
+    request = mandate_request(fields)
+    if request is not None:
+        attributes["mandate_request"] = request
+        if "mandate_data" in fields:
+            attributes["mandate_data"] = fields["mandate_data"]
     changes.attributes = attributes
     return changes
+
+
+def mandate_request(fields: dict) -> dict | None:
+    """A mandate the payment asks for: setup_future_usage off_session with mandate_data or a
+    customer_acceptance (its type and terms, and the acceptance)."""
+    data = fields.get("mandate_data") or {}
+    acceptance = data.get("customer_acceptance") or fields.get("customer_acceptance")
+    if fields.get("setup_future_usage") != "off_session" or not (data or acceptance):
+        return None
+    kinds = data.get("mandate_type") or {}
+    kind = next((k for k in ("single_use", "multi_use") if k in kinds), "multi_use")
+    terms = kinds.get(kind) if isinstance(kinds.get(kind), dict) else {}
+    return {"type": kind, "terms": {k: terms.get(k) for k in ("amount", "currency", "start_date", "end_date",
+                                                               "metadata")}, "acceptance": acceptance}
+
+
+def recurring_mandate_id(fields: dict) -> str | None:
+    """The mandate an off-session payment is made with: recurring_details, or the older mandate_id."""
+    details = fields.get("recurring_details")
+    if details is not None:
+        if details.get("type") != "mandate_id" or not isinstance(details.get("data"), str):
+            raise errors.not_supported("Only recurring_details of type mandate_id are supported by the mock")
+        return details["data"]
+    return fields.get("mandate_id")
 
 
 def check_amount_to_capture(fields: dict, amount: int | None, capture_method: str | None) -> None:

@@ -178,8 +178,22 @@ def create_payment():
     )
     wire.payment_changes(fields, namespace.now_ms(), into=new)
     new.customer = new.attributes.get("customer") if new.customer_id else None
+    if "mandate_request" in new.attributes and not new.customer_id:
+        raise errors.precondition("`customer_id` is mandatory for mandates")
+    new.mandate_id = wire.recurring_mandate_id(fields)
+    if new.mandate_id is not None:
+        _check_off_session(fields)
     payment = payments.create_payment(_store(), namespace.id, new)
     return jsonify(_payment_body(payment, namespace, with_refunds=False))
+
+
+def _check_off_session(fields: dict) -> None:
+    """A payment made with a mandate is confirmed at once, with nobody there."""
+    for name in ("confirm", "off_session"):
+        if name not in fields:
+            raise errors.missing(name)
+        if fields[name] is not True:
+            raise errors.precondition(f"`{name}` must be true for a payment made with a mandate")
 
 
 @bp.get("/payments/<payment_id>")
@@ -434,3 +448,4 @@ def response_signature(pairs: list[tuple[str, str]], key: str) -> str:
 # The account-side APIs (business profile, events) and the customers API share this blueprint.
 from . import account  # noqa: E402
 from . import customers  # noqa: E402,F401
+from . import mandates  # noqa: E402,F401

@@ -179,6 +179,7 @@ def payment_response(payment: Payment, namespace: Namespace, refunds: list[Refun
         description=payment.description,
         refunds=[refund_response(x, namespace) for x in refunds] or None,
         mandate_id=attrs.get("mandate_id"),
+        mandate_data=attrs.get("mandate_data"),
         setup_future_usage=attrs.get("setup_future_usage"),
         off_session=attrs.get("off_session"),
         capture_method=payment.capture_method,
