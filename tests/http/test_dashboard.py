@@ -31,12 +31,15 @@ def text(response) -> str:
     return response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("page", ["/payments", "/webhooks", "/settings", "/clock", "/api", "/namespaces"])
+@pytest.mark.parametrize("page", ["/payments", "/webhooks", "/requests", "/settings", "/clock", "/api", "/namespaces"])
 def test_every_page_renders_for_the_default_namespace(ui, page):
     response = ui.get(f"{UI}{page}")
     assert response.status_code == 200 and response.content_type.startswith("text/html")
     assert "ns_default" in text(response)
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    title = re.search(r"<title>(.*?)</title>", text(response), re.S)[1]
+    assert "<" not in title and title.endswith("mock-psp")  # plain text: nothing leaked into it
+    assert text(response).count("<h1>") == 1
 
 
 def test_the_dashboard_root_leads_to_the_payments(ui):
