@@ -27,6 +27,7 @@ def make_activity(psp: str, shop: str) -> tuple[str, str]:
     namespace clock; returns the namespace id and the id of a partly refunded payment."""
     namespace = requests.get(f"{shop}/_merchant/config", timeout=10).json()["namespace"]
     control = {"X-Mock-Namespace": namespace}
+    key = {"api-key": requests.get(f"{psp}/_mock/namespaces/{namespace}", timeout=10).json()["hyperswitch"]["api_key"]}
     requests.patch(f"{psp}/_mock/config", json={"clock": "virtual", "seed": SEED}, headers=control,
                    timeout=10).raise_for_status()
     requests.put(f"{psp}/_mock/faults", json={"webhooks": {"drop": 0.3, "duplicate": 0.15}}, headers=control,
@@ -41,6 +42,17 @@ def make_activity(psp: str, shop: str) -> tuple[str, str]:
         reply.raise_for_status()
         orders.append(reply.json())
         advance(psp, control, 97)
+    # A subscriber: a first payment that asks for a mandate, and one payment made with it.
+    card = {"card_number": "4242424242424242", "card_exp_month": "12", "card_exp_year": "2035",
+            "card_holder_name": "Ann Lee", "card_cvc": "123"}
+    first = requests.post(f"{psp}/hyperswitch/payments", headers=key, timeout=10, json={
+        "amount": 1500, "currency": "USD", "confirm": True, "customer_id": "cus_subscriber",
+        "setup_future_usage": "off_session", "payment_method": "card", "payment_method_data": {"card": card},
+        "mandate_data": {"customer_acceptance": {"acceptance_type": "offline"},
+                         "mandate_type": {"multi_use": {"amount": 6000, "currency": "USD"}}}}).json()
+    requests.post(f"{psp}/hyperswitch/payments", headers=key, timeout=10, json={
+        "amount": 1500, "currency": "USD", "confirm": True, "off_session": True, "customer_id": "cus_subscriber",
+        "recurring_details": {"type": "mandate_id", "data": first["mandate_id"]}}).raise_for_status()
     # The refunds' first webhook attempts fail: the clock page's "+5m" sends their retries.
     requests.patch(f"{psp}/_mock/faults", json={"webhooks": {"next": ["drop", "drop"]}}, headers=control,
                    timeout=10).raise_for_status()
@@ -84,6 +96,8 @@ def photograph(psp: str, namespace: str, refunded_payment: str, out: Path) -> No
             page.goto(ui("requests"))
         page.locator("[data-test-id=request-details]").first.click()
         shot("requests")
+        page.goto(ui("recurring"))
+        shot("recurring")
         page.goto(ui("settings"))
         page.fill("input[name=rate_card]", "1.5")
         page.click("button:text('Save settings')")

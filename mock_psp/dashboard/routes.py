@@ -30,6 +30,8 @@ from .. import journal
 from .. import snapshots
 from ..clock import iso_ms
 from ..control import settings as control_settings
+from ..domain import agreements
+from ..domain import mandates
 from ..domain import namespaces
 from ..domain import payments
 from ..domain import refunds
@@ -508,3 +510,38 @@ def api_page():
     key = govpay.api_key(namespace) if govpay else None
     return _page("api.html", "api", dialects=views.api_dialects(current_app.url_map, namespace, base, key))
 
+
+
+# -- recurring: agreements and mandates -------------------------------------------------------
+
+
+@bp.get("/recurring")
+def recurring_page():
+    namespace = _namespace()
+    found_agreements, _ = agreements.search(_store(), namespace.id, None, None, 100, 0)
+    with _store().read() as db:
+        rows = db.execute("SELECT id FROM mandates WHERE namespace_id = ? ORDER BY created_at DESC, rowid DESC "
+                          "LIMIT 100", [namespace.id]).fetchall()
+        found_mandates = [mandates.load(db, namespace.id, r["id"]) for r in rows]
+    return _page("recurring.html", "recurring", agreements=[views.agreement_row(a) for a in found_agreements],
+                 mandates=[views.mandate_row(m) for m in found_mandates])
+
+
+@bp.post("/recurring/agreements/<agreement_id>/cancel")
+def cancel_agreement(agreement_id: str):
+    namespace = _namespace()
+    try:
+        agreements.cancel(_store(), namespace.id, agreement_id)
+    except DomainError as error:
+        return _back("recurring_page", problem=error.message)
+    return _back("recurring_page", notice=f"Agreement {agreement_id} cancelled")
+
+
+@bp.post("/recurring/mandates/<mandate_id>/revoke")
+def revoke_mandate(mandate_id: str):
+    namespace = _namespace()
+    try:
+        mandates.revoke(_store(), namespace.id, mandate_id)
+    except DomainError as error:
+        return _back("recurring_page", problem=error.message)
+    return _back("recurring_page", notice=f"Mandate {mandate_id} revoked")

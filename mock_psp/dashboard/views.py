@@ -328,3 +328,24 @@ def readable_body(text: str) -> str:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
     except (ValueError, RecursionError):
         return text
+
+
+def saved_card_text(card: dict | None) -> str:
+    if not card:
+        return ""
+    return f"{card.get('network') or 'Card'} •••• {card.get('last4')} (expires {card.get('exp_month')}/{card.get('exp_year')})"
+
+
+def agreement_row(agreement) -> dict:
+    return {"id": agreement.id, "reference": agreement.reference, "description": agreement.description,
+            "status": agreement.status, "card": saved_card_text(agreement.instrument),
+            "created_at": iso_ms(agreement.created_at), "cancelled_at": iso_ms(agreement.cancelled_at),
+            "can_cancel": agreement.status == "active"}
+
+
+def mandate_row(mandate) -> dict:
+    limit = money(mandate.amount, mandate.currency) if mandate.amount is not None and mandate.currency else "no limit"
+    return {"id": mandate.id, "customer_id": mandate.customer_id, "type": mandate.mandate_type.replace("_", " "),
+            "status": mandate.status, "card": saved_card_text(mandate.card), "payment_id": mandate.payment_id,
+            "used": money(mandate.amount_used, mandate.currency or "USD"), "limit": limit,
+            "created_at": iso_ms(mandate.created_at), "can_revoke": mandate.status != "revoked"}

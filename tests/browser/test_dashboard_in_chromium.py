@@ -199,3 +199,20 @@ def test_an_endpoint_is_disabled_then_deleted_after_a_confirmation(page, merchan
     assert page.locator("[data-test-id=endpoint-row]").count() == 0
     assert requests.get(f"{merchant.url}/_mock/webhook-endpoints", headers=merchant.control,
                         timeout=10).json()["data"] == []
+
+
+def test_a_mandate_is_revoked_from_the_recurring_page_after_a_confirmation(page, merchant):
+    card = {"card_number": "4242424242424242", "card_exp_month": "12", "card_exp_year": "2035",
+            "card_holder_name": "Ann", "card_cvc": "123"}
+    paid = merchant.payment(confirm=True, customer_id="cus_browser_1", setup_future_usage="off_session",
+                            mandate_data={"customer_acceptance": {"acceptance_type": "offline"},
+                                          "mandate_type": {"single_use": {"amount": 2599, "currency": "USD"}}},
+                            payment_method="card", payment_method_data={"card": card})
+    page.goto(merchant.ui("recurring"))
+    row = page.locator(f"[data-mandate-id='{paid['mandate_id']}']")
+    assert row.get_attribute("data-status") == "active"
+    shot(page, "recurring")
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.locator("[data-test-id=revoke-mandate]").click()
+    page.wait_for_selector("[data-test-id=notice]")
+    assert page.locator(f"[data-mandate-id='{paid['mandate_id']}']").get_attribute("data-status") == "revoked"

@@ -31,7 +31,8 @@ def text(response) -> str:
     return response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("page", ["/payments", "/webhooks", "/requests", "/settings", "/clock", "/api", "/namespaces"])
+@pytest.mark.parametrize("page", ["/payments", "/webhooks", "/requests", "/recurring", "/settings", "/clock", "/api",
+                                  "/namespaces"])
 def test_every_page_renders_for_the_default_namespace(ui, page):
     response = ui.get(f"{UI}{page}")
     assert response.status_code == 200 and response.content_type.startswith("text/html")
@@ -399,3 +400,29 @@ def test_the_namespaces_page_shows_the_default_then_the_newest_25_and_pages_the_
     assert listed[0] == "ns_default" and listed[1:] == made[::-1][:24]
     second = re.findall(r'data-namespace-id="(ns_\w+)"', text(ui.get(f"{UI}/namespaces?page=2")))
     assert second == made[::-1][24:] and "Page 2 of 2" in text(ui.get(f"{UI}/namespaces?page=2"))
+
+
+def test_the_recurring_page_lists_agreements_and_mandates_and_ends_them_through_the_library(ui, hs, gov, app):
+    from mock_psp.domain import agreements
+
+    gov_ns, hs_ns = gov.namespace["id"], hs.namespace["id"]
+    made = gov.api.post("/govuk/v1/agreements", {"reference": "R-1", "description": "Council tax"}).json
+    card = {"card_number": "4242424242424242", "card_exp_month": "12", "card_exp_year": "2035",
+            "card_holder_name": "Ann", "card_cvc": "123"}
+    paid = hs.create(amount=6000, currency="USD", confirm=True, customer_id="cus_r1", setup_future_usage="off_session",
+                     mandate_data={"customer_acceptance": {"acceptance_type": "offline"},
+                                   "mandate_type": {"multi_use": {"amount": 8000, "currency": "USD"}}},
+                     payment_method="card", payment_method_data={"card": card}).json
+    gov_page = text(ui.get(f"{UI}/recurring?ns={gov_ns}"))
+    assert re.search(rf'data-agreement-id="{made["agreement_id"]}" data-status="created"', gov_page)
+    assert 'data-test-id="cancel-agreement"' not in gov_page  # only an active agreement can be cancelled
+    page = f"{UI}/recurring?ns={hs_ns}"
+    listed = text(ui.get(page))
+    assert re.search(rf'data-mandate-id="{paid["mandate_id"]}" data-status="active"', listed)
+    assert "$0.00 / $80.00" in listed and "4242" in listed
+    revoked = post(ui, f"{UI}/recurring/mandates/{paid['mandate_id']}/revoke?ns={hs_ns}", page)
+    assert "notice=Mandate" in revoked.headers["Location"]
+    assert hs.api.get(f"/hyperswitch/mandates/{paid['mandate_id']}").json["status"] == "revoked"
+    refused = post(ui, f"{UI}/recurring/agreements/{made['agreement_id']}/cancel?ns={gov_ns}", f"{UI}/settings")
+    assert "problem=" in refused.headers["Location"]  # created, not active
+    assert agreements.get(app.extensions["mock_psp"].store, gov_ns, made["agreement_id"]).status == "created"
