@@ -132,6 +132,10 @@ def delete(store: Store, namespace_id: str, customer_id: str) -> Customer:
         customer = load(work.db, namespace_id, customer_id)
         if customer.redacted:
             raise _redacted(customer_id)
+        if work.db.execute("SELECT 1 FROM mandates WHERE namespace_id = ? AND customer_id = ? AND status = 'active'",
+                           [namespace_id, customer_id]).fetchone():
+            raise DomainError(INVALID_STATE, f"customer {customer_id} has an active mandate",
+                              {"object": "customer", "object_id": customer_id, "status": "mandate_active"})
         address = {k: (v if k == "country" else REDACTED) for k, v in (customer.address or {}).items()} or None
         work.db.execute(
             f"UPDATE customers SET {', '.join(f'{c} = ?' for c in PERSONAL)}, address = ?, redacted = 1 "

@@ -100,3 +100,12 @@ def test_a_revoked_mandate_takes_no_more_payments_and_cannot_be_revoked_twice(hs
     twice = hs.api.post(f"/hyperswitch/mandates/revoke/{mandate_id}", {})
     assert (twice.status, twice.json["error"]["code"], twice.json["error"]["reason"]) == (
         400, "HE_03", "Mandate has already been revoked")
+
+
+def test_a_customer_with_an_active_mandate_cannot_be_deleted_until_it_is_revoked(hs):
+    mandate_id = first_payment(hs).json["mandate_id"]
+    refused = hs.api.call("DELETE", "/hyperswitch/customers/cus_mandate_1")
+    assert (refused.status, refused.json["error"]["code"], refused.json["error"]["message"]) == (
+        400, "IR_10", "Customer has active mandate/subsciption")
+    hs.api.post(f"/hyperswitch/mandates/revoke/{mandate_id}", {})
+    assert hs.api.call("DELETE", "/hyperswitch/customers/cus_mandate_1").json["customer_deleted"] is True

@@ -138,6 +138,8 @@ def _customer_error(error: DomainError) -> HyperswitchError:
         return HyperswitchError(404, "HE_02", "Customer does not exist in our records")
     if error.code == domain.DUPLICATE:
         return HyperswitchError(400, "IR_12", "Customer with the given `customer_id` already exists")
+    if error.get("status") == "mandate_active":
+        return HyperswitchError(400, "IR_10", "Customer has active mandate/subsciption")  # sic, the router's text
     return HyperswitchError(400, "IR_11", "Customer has already been redacted")
 
 
