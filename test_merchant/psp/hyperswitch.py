@@ -120,8 +120,13 @@ class HyperswitchClient:
                 "refund_type": "instant", "metadata": {"refund_id": refund_id}}
         response = self.http.call("POST", "/refunds", json=body, repeatable=True)
         refund = body_of(response)
-        if response.status_code == 400 and _code(refund) == "HE_01":
-            return self.get_refund(payment_id, refund_id)
+        if response.status_code == 400:
+            # The call is retried after a lost answer, so a refusal may be about our own first
+            # attempt: HE_01 (that id exists) or IR_13 (a full refund already took the amount).
+            # The refund id is ours: ask for it before believing the refusal.
+            existing = self.get_refund(payment_id, refund_id)
+            if existing is not None:
+                return existing
         if response.status_code != 200:
             raise _error("create refund", response)
         return self._refund_truth(refund)

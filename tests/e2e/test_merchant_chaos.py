@@ -1,6 +1,8 @@
 """Chaos: hundreds of payments through the live provider while a fifth of the webhooks
-are lost, a fifth duplicated and a fifth reordered. After one reconciliation sweep
-every order must match what the provider's API says, with no refund applied twice.
+are lost, a fifth duplicated and a fifth reordered (and, in the api-faults runs, about one
+in eight of the shop's own calls meets a 500, a reset, a lost or a cut answer). After one
+reconciliation sweep every order must match what the provider's API says, with no refund
+applied twice.
 
 The expected state of each order is worked out here from the provider's API,
 independently of the merchant's own code.
@@ -91,31 +93,41 @@ def captured_twice(shop: Shop) -> list[str]:
     return wrong
 
 
-@pytest.mark.parametrize("dialect", ["hyperswitch", "govuk"])
-def test_every_order_ends_in_its_true_state_after_one_sweep_despite_webhook_chaos(live_provider, tmp_path, dialect):
+# With API faults too: the shop's own calls meet the provider's 500s, resets, lost answers and cut answers.
+API_FAULTS = {"error": 0.04, "reset": 0.03, "lost_response": 0.04, "truncated": 0.02}
+
+
+@pytest.mark.parametrize("dialect, api_faults", [("hyperswitch", False), ("govuk", False), ("hyperswitch", True),
+                                                 ("govuk", True)],
+                         ids=["hyperswitch", "govuk", "hyperswitch-api-faults", "govuk-api-faults"])
+def test_every_order_ends_in_its_true_state_after_one_sweep_despite_webhook_chaos(live_provider, tmp_path, dialect,
+                                                                                  api_faults):
     from test_merchant.run import start
 
     shop = Shop(start(live_provider.url, dialect, db=str(tmp_path / "chaos.db")))
     try:
-        figures = run_chaos(shop, random.Random(f"chaos-{dialect}"))
+        figures = run_chaos(shop, random.Random(f"chaos-{dialect}"), api_faults)
     finally:
         shop.running.stop()
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    (OUTPUT / f"chaos-{dialect}.json").write_text(json.dumps(figures, indent=2))
+    name = f"chaos-{dialect}{'-api-faults' if api_faults else ''}"
+    (OUTPUT / f"{name}.json").write_text(json.dumps(figures, indent=2))
     print(f"\nchaos {dialect}: {json.dumps(figures)}")
     assert figures["mismatches_before_sweep"] > 0, "the faults changed nothing: this run proves nothing"
     assert figures["mismatches_after_sweep"] == 0, figures["examples"]
     assert figures["refunds_applied_twice"] == 0 and figures["captured_twice"] == 0
+    if api_faults:
+        assert sum(figures["api_faults"].values()) > 0, "no API call was faulted: this run proves nothing"
 
 
-def run_chaos(shop: Shop, rng: random.Random) -> dict:
+def run_chaos(shop: Shop, rng: random.Random, api_faults: bool = False) -> dict:
     shop.virtual_clock()
     delays = {"refund": [0, 90]}
     if shop.dialect == "hyperswitch":
         delays["authorize"] = [0, 120]  # many card payments go through processing first
     # Some refunds fail at the provider (GOV.UK Pay sends no webhook for that: only the sweep can tell).
     shop.psp_call("PUT", "/_mock/config", {"delays": delays, "success_rates": {"refund": 0.85}})
-    shop.psp_call("PUT", "/_mock/faults", {"webhooks": FAULTS})
+    shop.psp_call("PUT", "/_mock/faults", {"webhooks": FAULTS, **({"api": API_FAULTS} if api_faults else {})})
     cards = [card for card, weight in CARDS[shop.dialect] for _ in range(weight)]
     plans = [(rng.choice(cards), rng.randrange(100, 50_000)) for _ in range(ORDERS)]
     with ThreadPoolExecutor(8) as pool:
@@ -131,9 +143,12 @@ def run_chaos(shop: Shop, rng: random.Random) -> dict:
             if roll < 0.35:
                 refund_plans.append((order["id"], order["amount"] // 4))
     for order_id, amount in refund_plans:  # one at a time per order: a second partial may follow the first
-        shop.refund(order_id, amount, expect=(201, 409))
+        # With API faults the shop may also answer 502 (the provider failed the refund call).
+        shop.refund(order_id, amount, expect=(201, 409, 502) if api_faults else (201, 409))
     for _ in range(4):
         shop.advance(300)  # refunds finish; reordered deliveries are released; unpaid payments expire
+    if api_faults:
+        shop.psp_call("PUT", "/_mock/faults", {"api": {k: 0 for k in API_FAULTS}})  # the provider is back
     shop.settle()
     before = mismatches(shop)
     report = shop.reconcile(older_than=None)  # the default age: every order is older than 15 minutes now
@@ -141,10 +156,12 @@ def run_chaos(shop: Shop, rng: random.Random) -> dict:
     attempts = [a for d in shop.deliveries() for a in d["attempts"]]
     faults = Counter(a["fault"] or "none" for a in attempts if a["kind"] != "manual_retry")
     log = Counter(e["result"] for e in shop.log())
+    api_log = shop.psp_call("GET", "/_mock/faults/api/log?limit=1000")["data"] if api_faults else []
     return {
         "orders": len(orders), "refund_requests": len(refund_plans),
         "final_states": dict(Counter(o["state"] for o in shop.get("/_merchant/orders")["data"])),
         "deliveries": len(shop.deliveries()), "attempts": len(attempts), "faults": dict(faults),
+        "api_faults": dict(Counter(e["fault"] for e in api_log)),
         "merchant_webhook_log": dict(log), "mismatches_before_sweep": len(before),
         "sweep": {k: report[k] for k in ("checked", "changed", "errors", "inbox_processed")},
         "mismatches_after_sweep": len(after), "examples": after[:5],
