@@ -113,11 +113,11 @@ def _register_api_faults(app: Flask, provider: Provider) -> None:
             return None
         request.environ[FAULT_KEY] = decision
         if decision.latency_seconds:
-            time.sleep(decision.latency_seconds)  # real time: the client's timeouts are real
+            provider.stopping.wait(decision.latency_seconds)  # real time: the client's timeouts are real
         if decision.fault == api_faults.ERROR:
             return _injected_error(face, decision.error_status)
         if decision.fault == api_faults.TIMEOUT:
-            time.sleep(decision.timeout_seconds)
+            provider.stopping.wait(decision.timeout_seconds)  # a stopping server lets it go at once
         if decision.fault in (api_faults.RESET, api_faults.TIMEOUT):
             return Response(status=204)  # never sent: the middleware drops the connection instead
         return None
@@ -130,6 +130,7 @@ def _register_api_faults(app: Flask, provider: Provider) -> None:
         return response
 
     app.wsgi_app = ApiFaultMiddleware(app.wsgi_app)
+    app.extensions.setdefault("on_server_stop", []).append(provider.stopping.set)
 
 
 @dataclass(frozen=True)

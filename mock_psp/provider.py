@@ -6,6 +6,7 @@ Flask-free, so the CLI, the test fixtures and the app factory share it.
 from __future__ import annotations
 
 import logging
+import threading
 
 from .config import Settings
 from .dialects.govpay_lk import webhooks as govpay_webhooks
@@ -41,6 +42,8 @@ class Provider:
         self._observed_url: str | None = None
         self.rate_limiter = RateLimiter()
         self.journal = RequestJournal()
+        # Set when the server stops: injected waits (API faults' latency and timeouts) end at once.
+        self.stopping = threading.Event()
         with self.store.write() as db:
             default = namespaces.ensure_default(db, settings.seed, settings.clock or "system")
             self._apply_start_options(db, default)

@@ -79,6 +79,9 @@ class ServerThread:
         if self._stopped:
             return
         self._stopped = True
+        # The app may hold requests on purpose (an injected timeout): let them go before waiting for them.
+        for hook in getattr(self.app, "extensions", {}).get("on_server_stop", []):
+            hook()
         self._server.stop()
         self._thread.join(timeout)
 

@@ -114,3 +114,34 @@ def test_http_client_sees_a_truncated_body_as_incomplete(live_provider, ns):
     with pytest.raises(http.client.IncompleteRead):
         response.read()
     connection.close()
+
+
+def test_stopping_the_server_releases_a_call_held_by_a_timeout_fault():
+    import threading
+
+    from mock_psp.app import create_app
+    from mock_psp.server import ServerThread
+
+    app = create_app({"db": ":memory:", "background": False})
+    server = ServerThread(app, "127.0.0.1", 0).start()
+    ns = requests.post(f"{server.url}/_mock/namespaces", json={}, timeout=10).json()
+    set_api_faults(server.url, ns, next=["timeout"], timeout_seconds=600)
+    outcome = {}
+
+    def held_call():
+        try:
+            outcome["reply"] = create(server.url, ns, timeout=120)
+        except requests.RequestException as error:
+            outcome["error"] = error
+
+    caller = threading.Thread(target=held_call)
+    caller.start()
+    for _ in range(100):  # until the call is being held
+        if requests.get(f"{server.url}/_mock/faults/api/log", headers={"X-Mock-Namespace": ns["id"]},
+                        timeout=10).json()["data"]:
+            break
+    server.stop()  # Ctrl-C on `mock-psp serve` does this
+    caller.join(timeout=30)
+    app.extensions["mock_psp"].close()
+    assert not caller.is_alive(), "the held call kept the server from stopping"
+    assert isinstance(outcome.get("error"), requests.ConnectionError)  # no answer, as a timeout gives none
