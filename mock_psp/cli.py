@@ -262,7 +262,9 @@ def faults(url, namespace, next_faults, routes, settings, clear, show_log) -> No
         if show_log:
             for entry in reversed(control.api_fault_log()):
                 status = f" {entry['status']}" if entry["status"] else ""
-                click.echo(f"{entry['at']}  {entry['method']} {entry['path']}  {entry['fault']}{status}  "
+                latency = f" +{entry['latency_ms']:.0f} ms" if entry["latency_ms"] else ""
+                fault = entry["fault"] if entry["fault"] != "none" or not latency else "latency"
+                click.echo(f"{entry['at']}  {entry['method']} {entry['path']}  {fault}{status}{latency}  "
                            f"({entry['source']})")
             return
         if clear:
