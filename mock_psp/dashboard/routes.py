@@ -260,7 +260,8 @@ def capture(payment_id: str):
     if refused := _refuse_unless_the_api_can(namespace, payment_id, "capture"):
         return refused
     return _act(lambda: payments.capture_payment(_store(), namespace.id, payment_id,
-                                                 _amount(request.form.get("amount"))), payment_id, "Captured")
+                                                 _amount(request.form.get("amount"))),
+                "Captured", payment_id=payment_id)
 
 
 @bp.post("/payments/<payment_id>/cancel")
@@ -269,7 +270,8 @@ def cancel(payment_id: str):
     if refused := _refuse_unless_the_api_can(namespace, payment_id, "cancel"):
         return refused
     reason = request.form.get("reason") or "cancelled from the dashboard"
-    return _act(lambda: payments.cancel_payment(_store(), namespace.id, payment_id, reason), payment_id, "Cancelled")
+    return _act(lambda: payments.cancel_payment(_store(), namespace.id, payment_id, reason),
+                "Cancelled", payment_id=payment_id)
 
 
 @bp.post("/payments/<payment_id>/refund")
@@ -284,17 +286,18 @@ def refund(payment_id: str):
                         reason="refunded from the dashboard", **views.refund_id_shape(payment.dialect))
         return refunds.create_refund(_store(), namespace.id, new)
 
-    return _act(create, payment_id, "Refund created")
+    return _act(create, "Refund created", payment_id=payment_id)
 
 
-def _act(action, payment_id: str, done: str):
+def _act(action, done: str, page: str = "payment_page", **values):
+    """Run a library call for a form; back to ``page`` with what happened, or why not."""
     try:
         action()
     except DomainError as error:
-        return _back("payment_page", problem=error.message, payment_id=payment_id)
-    except ValueError as error:
-        return _back("payment_page", problem=str(error), payment_id=payment_id)
-    return _back("payment_page", notice=done, payment_id=payment_id)
+        return _back(page, problem=error.message, **values)
+    except ValueError as error:  # the form's own values (an amount that is not a number)
+        return _back(page, problem=str(error), **values)
+    return _back(page, notice=done, **values)
 
 
 def _amount(text: str | None) -> int | None:
@@ -459,7 +462,7 @@ def _clock_view(namespace, ran: list | None = None, problem: str | None = None, 
     with _store().read() as db:
         namespace = g.namespace = namespaces.get(db, namespace.id)  # the header shows the time after an advance
         jobs = pending_jobs(db, namespace.id)
-        shown = views.job_rows(db, namespace.id, jobs[:50])
+        shown = views.job_rows(db, _provider().webhooks, namespace.id, jobs[:50])
     return _page("clock.html", "clock", http_status=status, now=iso_ms(namespace.now_ms()), mode=namespace.clock_mode,
                  jobs=shown, job_count=len(jobs), ran=ran, problem=problem, quick=durations.QUICK)
 
@@ -484,7 +487,7 @@ def _effects_of_jobs_due_within(namespace, seconds: float) -> dict[int, str]:
     with _store().read() as db:
         until = namespaces.get(db, namespace.id).now_ms() + int(round(seconds * 1000))
         due = [job for job in pending_jobs(db, namespace.id) if job["due_at"] <= until]
-        return {job["id"]: views.job_effect(db, namespace.id, job) for job in due}
+        return {job["id"]: views.job_effect(db, _provider().webhooks, namespace.id, job) for job in due}
 
 
 @bp.post("/clock/mode")
@@ -519,10 +522,7 @@ def api_page():
 def recurring_page():
     namespace = _namespace()
     found_agreements, _ = agreements.search(_store(), namespace.id, None, None, 100, 0)
-    with _store().read() as db:
-        rows = db.execute("SELECT id FROM mandates WHERE namespace_id = ? ORDER BY created_at DESC, rowid DESC "
-                          "LIMIT 100", [namespace.id]).fetchall()
-        found_mandates = [mandates.load(db, namespace.id, r["id"]) for r in rows]
+    found_mandates = mandates.latest(_store(), namespace.id, 100)
     return _page("recurring.html", "recurring", agreements=[views.agreement_row(a) for a in found_agreements],
                  mandates=[views.mandate_row(m) for m in found_mandates])
 
@@ -530,18 +530,12 @@ def recurring_page():
 @bp.post("/recurring/agreements/<agreement_id>/cancel")
 def cancel_agreement(agreement_id: str):
     namespace = _namespace()
-    try:
-        agreements.cancel(_store(), namespace.id, agreement_id)
-    except DomainError as error:
-        return _back("recurring_page", problem=error.message)
-    return _back("recurring_page", notice=f"Agreement {agreement_id} cancelled")
+    return _act(lambda: agreements.cancel(_store(), namespace.id, agreement_id),
+                f"Agreement {agreement_id} cancelled", "recurring_page")
 
 
 @bp.post("/recurring/mandates/<mandate_id>/revoke")
 def revoke_mandate(mandate_id: str):
     namespace = _namespace()
-    try:
-        mandates.revoke(_store(), namespace.id, mandate_id)
-    except DomainError as error:
-        return _back("recurring_page", problem=error.message)
-    return _back("recurring_page", notice=f"Mandate {mandate_id} revoked")
+    return _act(lambda: mandates.revoke(_store(), namespace.id, mandate_id), f"Mandate {mandate_id} revoked",
+                "recurring_page")

@@ -7,11 +7,13 @@ import string
 from typing import Any
 
 from checkout.adapters import money as checkout_money
-from ..clock import iso_ms
-from ..domain import payments as p
+
 from .. import api_faults
+from ..clock import iso_ms
 from ..domain import jobs
+from ..domain import payments as p
 from ..domain import refunds
+from ..domain.errors import DomainError
 from ..domain.namespace_config import DELAY_KEYS
 from ..domain.namespace_config import RATE_KEYS
 from ..domain.namespaces import Namespace
@@ -45,22 +47,12 @@ def namespace_row(db, namespace: Namespace) -> dict:
 def payment_rows(store, adapters: dict, namespace: Namespace, status: str | None, query: str, limit: int,
                  offset: int) -> tuple[list[dict], int]:
     """Newest first; ``query`` matches part of the payment id or the reference."""
-    where, params = ["namespace_id = ?"], [namespace.id]
-    if status in STATUS_CHOICES:
-        where.append("status = ?")
-        params.append(status)
-    if query:
-        where.append("(instr(id, ?) > 0 OR instr(coalesce(reference, ''), ?) > 0)")
-        params += [query, query]
-    clause = " AND ".join(where)
-    with store.read() as db:
-        total = db.execute(f"SELECT count(*) FROM payments WHERE {clause}", params).fetchone()[0]
-        rows = db.execute(f"SELECT * FROM payments WHERE {clause} ORDER BY created_at DESC, rowid DESC "
-                          "LIMIT ? OFFSET ?", params + [limit, offset]).fetchall()
-        payments = [p.Payment.from_row(r) for r in rows]
-        refunded = {payment.id: refunds.totals(db, namespace.id, payment.id) for payment in payments}
-    return [{**payment_summary(payment, adapters), "refunded": refunded_text(payment, refunded[payment.id])}
-            for payment in payments], total
+    found, total = p.list_payments(store, namespace.id, p.PaymentFilter(
+        statuses=(status,) if status in STATUS_CHOICES else None, contains=query or None, limit=limit,
+        offset=offset), with_total=True)
+    return [{**payment_summary(payment, adapters),
+             "refunded": refunded_text(payment, refunds.totals_for(store, namespace.id, payment.id))}
+            for payment in found], total
 
 
 def refunded_text(payment: p.Payment, totals: refunds.RefundTotals) -> str:
@@ -252,27 +244,25 @@ def form_field_for(domain_field: str, message: str) -> str:
 # -- clock and APIs -----------------------------------------------------------------------------
 
 
-def job_rows(db, namespace_id: str, jobs: list[dict]) -> list[dict]:
+def job_rows(db, engine, namespace_id: str, jobs: list[dict]) -> list[dict]:
     """Waiting jobs with what each would do if it ran now."""
-    return [{**job_row(job), "effect": job_effect(db, namespace_id, job)} for job in jobs]
+    return [{**job_row(job), "effect": job_effect(db, engine, namespace_id, job)} for job in jobs]
 
 
-def job_effect(db, namespace_id: str, job: dict) -> str:
+def job_effect(db, engine, namespace_id: str, job: dict) -> str:
     payload = job.get("payload") or {}
     if job["kind"] == "webhook.deliver":
-        return delivery_effect(db, namespace_id, payload.get("delivery_id", ""))
+        return delivery_effect(engine, namespace_id, payload.get("delivery_id", ""))
     return jobs.describe(db, namespace_id, job["kind"], payload) or ""
 
 
-def delivery_effect(db, namespace_id: str, delivery_id: str) -> str:
-    row = db.execute(
-        """SELECT d.attempt_count, e.event_type FROM webhook_deliveries d
-           JOIN webhook_events e ON e.namespace_id = d.namespace_id AND e.id = d.event_id
-           WHERE d.namespace_id = ? AND d.id = ?""", [namespace_id, delivery_id]).fetchone()
-    if row is None:
+def delivery_effect(engine, namespace_id: str, delivery_id: str) -> str:
+    try:
+        delivery = engine.get_delivery(namespace_id, delivery_id)
+    except DomainError:
         return "nothing: the delivery is gone"
-    attempt = row[0] + 1
-    return f"sends {row[1]}" + (f" (attempt {attempt})" if attempt > 1 else "")
+    attempt = delivery["attempt_count"] + 1
+    return f"sends {delivery['event_type']}" + (f" (attempt {attempt})" if attempt > 1 else "")
 
 
 def job_row(job: dict) -> dict:

@@ -32,9 +32,8 @@ def describe(db: Database, namespace_id: str, kind: str, payload: dict) -> str |
         return "settles the refund (succeeds)" if payload.get("succeeds") else "settles the refund (fails)"
     if kind not in HANDLERS:
         return None
-    try:
-        payment = payments.load(db, namespace_id, payload["payment_id"])
-    except DomainError:
+    payment = payments.find(db, namespace_id, payload["payment_id"])
+    if payment is None:
         return "nothing: the payment is gone"
     if kind == "payment.complete":
         acts = payments.completion_is_current(payment, payload.get("attempt_id"))

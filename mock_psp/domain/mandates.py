@@ -75,6 +75,14 @@ def get(store: Store, namespace_id: str, mandate_id: str) -> Mandate:
         return load(db, namespace_id, mandate_id)
 
 
+def latest(store: Store, namespace_id: str, limit: int) -> list[Mandate]:
+    """The namespace's mandates, newest first."""
+    with store.read() as db:
+        rows = db.execute("SELECT * FROM mandates WHERE namespace_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                          [namespace_id, limit]).fetchall()
+    return [Mandate.from_row(r) for r in rows]
+
+
 def for_customer(store: Store, namespace_id: str, customer_id: str) -> list[Mandate]:
     with store.read() as db:
         rows = db.execute("SELECT * FROM mandates WHERE namespace_id = ? AND customer_id = ? ORDER BY created_at, rowid",

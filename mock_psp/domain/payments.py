@@ -256,12 +256,18 @@ _COLUMNS = [f for f in Payment.__dataclass_fields__]
 
 
 def load(db: Database, namespace_id: str, payment_id: str) -> Payment:
+    found = find(db, namespace_id, payment_id)
+    if found is None:
+        raise DomainError(NOT_FOUND, "payment not found", {"object": "payment", "object_id": payment_id})
+    return found
+
+
+def find(db: Database, namespace_id: str, payment_id: str) -> Payment | None:
+    """The payment, or None (a job's payment is gone when its namespace was reset)."""
     row = db.execute(
         "SELECT * FROM payments WHERE namespace_id = ? AND id = ?", [namespace_id, payment_id]
     ).fetchone()
-    if row is None:
-        raise DomainError(NOT_FOUND, "payment not found", {"object": "payment", "object_id": payment_id})
-    return Payment.from_row(row)
+    return Payment.from_row(row) if row is not None else None
 
 
 def get_payment(store: Store, namespace_id: str, payment_id: str) -> Payment:
@@ -301,6 +307,8 @@ class PaymentFilter:
     # (e.g. {"network": "Visa", "last4": "4242"}).
     attributes: dict[str, Any] | None = None
     card: dict[str, str] | None = None
+    # Part of the payment id or of the reference (a search box's words).
+    contains: str | None = None
     limit: int = 10
     offset: int = 0
 
@@ -341,6 +349,9 @@ def list_payments(store: Store, namespace_id: str, f: PaymentFilter,
     if f.statuses:
         where.append(f"status IN ({', '.join('?' * len(f.statuses))})")
         params.extend(f.statuses)
+    if f.contains:
+        where.append("(instr(id, ?) > 0 OR instr(coalesce(reference, ''), ?) > 0)")
+        params += [f.contains, f.contains]
     if f.matches is not None:
         clauses = [_match_clause(m) for m in f.matches] or [("0", [])]
         where.append("(" + " OR ".join(c for c, _ in clauses) + ")")
@@ -553,11 +564,8 @@ def _pay_with_mandate(work: Work, payment: Payment, mandate_id: str) -> None:
 def authorise_with_agreement(store: Store, job) -> None:
     """Job `payment.authorise_with_agreement`: the queued authorisation of an agreement payment."""
     with unit_of_work(store, job.namespace_id) as work:
-        try:
-            payment = load(work.db, job.namespace_id, job.payload["payment_id"])
-        except DomainError:
-            return  # the namespace was reset
-        if not agreement_authorisation_is_queued(payment):
+        payment = find(work.db, job.namespace_id, job.payload["payment_id"])
+        if payment is None or not agreement_authorisation_is_queued(payment):
             return
         payment.customer_action = None
         _authorize(work, payment, _decide(work, payment), "authorised with the agreement's saved card")
@@ -886,11 +894,8 @@ def complete_pending(store: Store, job) -> None:
 def expire_session(store: Store, job) -> None:
     """Job `payment.expire`: a payment never confirmed within its session expires."""
     with unit_of_work(store, job.namespace_id) as work:
-        try:
-            payment = load(work.db, job.namespace_id, job.payload["payment_id"])
-        except DomainError:
-            return  # the namespace was reset
-        if not session_can_expire(payment):
+        payment = find(work.db, job.namespace_id, job.payload["payment_id"])
+        if payment is None or not session_can_expire(payment):
             return
         payment.customer_action = None
         payment.pending = None
@@ -902,11 +907,8 @@ def expire_session(store: Store, job) -> None:
 def expire_capture_window(store: Store, job) -> None:
     """Job `payment.capture_window`: an authorisation never captured in its window expires."""
     with unit_of_work(store, job.namespace_id) as work:
-        try:
-            payment = load(work.db, job.namespace_id, job.payload["payment_id"])
-        except DomainError:
-            return
-        if not capture_window_can_expire(payment):
+        payment = find(work.db, job.namespace_id, job.payload["payment_id"])
+        if payment is None or not capture_window_can_expire(payment):
             return
         payment.failure_reason = outcomes.EXPIRED
         _transition(work, payment, EXPIRED, "capture window elapsed")

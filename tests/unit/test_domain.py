@@ -472,3 +472,13 @@ def test_reset_empties_every_table_of_a_namespace_but_its_endpoints(store):
 def test_a_snapshot_carries_every_table_of_a_namespace_but_browser_sessions(store):
     from mock_psp import snapshots
     assert namespace_tables(store) - {"access_tokens", "checkout_sessions"} == set(snapshots.TABLES)
+
+
+def test_a_payment_list_finds_part_of_an_id_or_a_reference(store, ns):
+    first = pay(store, ns, reference="ORDER-1234")
+    second = pay(store, ns)
+    by_reference, total = payments.list_payments(store, ns.id, payments.PaymentFilter(contains="R-12"),
+                                                 with_total=True)
+    assert [x.id for x in by_reference] == [first.id] and total == 1
+    by_id, _ = payments.list_payments(store, ns.id, payments.PaymentFilter(contains=second.id[-6:]))
+    assert [x.id for x in by_id] == [second.id]
