@@ -16,8 +16,8 @@ from flask import g
 from flask import request
 from werkzeug.exceptions import HTTPException
 
-import sdk
-from checkout import routes as checkout
+from mock_psp import sdk
+from mock_psp.checkout import routes as checkout
 
 from . import api_faults
 from . import clock as clocks

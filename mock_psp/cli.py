@@ -7,8 +7,8 @@ import sys
 
 import click
 
-from scenarios.cli import scenarios as scenarios_command
-from test_merchant.cli import merchant as merchant_command
+from mock_psp.scenarios.cli import scenarios as scenarios_command
+from mock_psp.test_merchant.cli import merchant as merchant_command
 
 from . import __version__
 from .config import DEFAULT_MERCHANT_PORT

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from test_merchant.run import RunningMerchant
-from test_merchant.run import start as start_merchant
+from mock_psp.test_merchant.run import RunningMerchant
+from mock_psp.test_merchant.run import start as start_merchant
 
 from .app import create_app
 from .config import Settings

@@ -38,7 +38,7 @@ import requests
 
 DIALECTS = ("hyperswitch", "govuk", "govpay-lk")
 DEFAULT_CURRENCY = {"hyperswitch": "USD", "govuk": "GBP"}
-SERVER_LOGGERS = ("mock_psp", "test_merchant")
+SERVER_LOGGERS = ("mock_psp",)  # the test merchant logs under mock_psp.test_merchant
 FIXTURES = frozenset({"psp_server", "psp_namespace", "psp_clock", "psp_deliveries", "psp_merchant", "psp_dialect",
                       "psp_run_scenario", "psp_server_errors"})
 HOST = "127.0.0.1"
@@ -238,7 +238,7 @@ class PspServer:
         if dialect not in DIALECTS:
             raise ValueError(f"unknown dialect {dialect!r}; use one of {', '.join(DIALECTS)}")
         if dialect not in self._merchants:
-            from test_merchant.run import start
+            from mock_psp.test_merchant.run import start
 
             self._merchants[dialect] = start(self.url, dialect, host=HOST, port=0)
         return self._merchants[dialect]
@@ -255,7 +255,7 @@ class PspServer:
     def browser(self):
         """One Chromium for the session's browser scenarios, launched on first use."""
         if self._browser is None:
-            from scenarios.browser import LazyBrowser
+            from mock_psp.scenarios.browser import LazyBrowser
 
             self._browser = LazyBrowser()
         return self._browser
@@ -403,7 +403,7 @@ class Namespace:
         """Connect the session's ``dialect`` merchant to this namespace, with empty books."""
         running = self._wired.get(dialect)
         if running is None:
-            from test_merchant.provision import provision
+            from mock_psp.test_merchant.provision import provision
 
             running = self.server.merchant(dialect)
             provision(running.merchant, running.url, namespace=self.id)
@@ -804,10 +804,10 @@ def psp_run_scenario(psp_namespace: Namespace, request: pytest.FixtureRequest):
     here = Path(str(request.path)).parent
 
     def run(path: str | Path):
-        from scenarios.loader import ScenarioError
-        from scenarios.loader import load
-        from scenarios.report import failure_text
-        from scenarios.runner import Runner
+        from mock_psp.scenarios.loader import ScenarioError
+        from mock_psp.scenarios.loader import load
+        from mock_psp.scenarios.report import failure_text
+        from mock_psp.scenarios.runner import Runner
 
         file = _find_scenario(path, here)
         try:
@@ -834,7 +834,7 @@ def psp_run_scenario(psp_namespace: Namespace, request: pytest.FixtureRequest):
 
 def _find_scenario(path: str | Path, here: Path) -> Path:
     """The file as given, else beside the test file, else in the shipped catalog (by name)."""
-    from scenarios.loader import catalog_dir
+    from mock_psp.scenarios.loader import catalog_dir
 
     path = Path(path)
     candidates = [path] if path.is_absolute() else [path, here / path]

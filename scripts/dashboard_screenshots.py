@@ -16,7 +16,7 @@ from pathlib import Path
 import requests
 
 from mock_psp.harness import start_harness
-from scenarios.browser import LazyBrowser
+from mock_psp.scenarios.browser import LazyBrowser
 
 SEED = 20261122
 CARDS = ["4242424242424242"] * 5 + ["4000000000000002", "4242424242424242", "4000000000009995"]

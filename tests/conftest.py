@@ -111,7 +111,7 @@ def pytest_terminal_summary(terminalreporter):
 
 
 def _shop(live_provider, tmp_path, dialect: str, **options):
-    from test_merchant.run import start
+    from mock_psp.test_merchant.run import start
     from tests.support.merchant import Shop
 
     running = start(live_provider.url, dialect, db=str(tmp_path / f"{dialect}-shop.db"), **options)

@@ -6,7 +6,7 @@ import json
 import string
 from typing import Any
 
-from checkout.adapters import money as checkout_money
+from mock_psp.checkout.adapters import money as checkout_money
 
 from .. import api_faults
 from ..clock import iso_ms

@@ -19,8 +19,8 @@ from playwright.sync_api import sync_playwright
 
 from mock_psp.app import create_app
 from mock_psp.server import ServerThread
-from scenarios.browser import CHROMIUM_FLAGS
-from scenarios.browser import chromium_executable
+from mock_psp.scenarios.browser import CHROMIUM_FLAGS
+from mock_psp.scenarios.browser import chromium_executable
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = Path(os.environ.get("MOCK_PSP_TEST_OUTPUT", ROOT / "test-output"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_merchant.run import start
+from mock_psp.test_merchant.run import start
 from tests.browser.conftest import OUTPUT
 
 pytestmark = pytest.mark.browser

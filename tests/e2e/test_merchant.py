@@ -36,7 +36,7 @@ def test_the_merchant_registers_its_webhook_endpoint_and_origin_with_its_namespa
 
 
 def test_a_restarted_merchant_keeps_its_namespace_and_endpoint(live_provider, tmp_path):
-    from test_merchant.run import start
+    from mock_psp.test_merchant.run import start
 
     db = str(tmp_path / "shop.db")
     first = start(live_provider.url, "hyperswitch", db=db)
@@ -53,7 +53,7 @@ def test_a_restarted_merchant_keeps_its_namespace_and_endpoint(live_provider, tm
 
 
 def test_a_merchant_can_join_an_existing_namespace(live_provider, tmp_path):
-    from test_merchant.run import start
+    from mock_psp.test_merchant.run import start
 
     namespace = requests.post(f"{live_provider.url}/_mock/namespaces", json={}, timeout=10).json()["id"]
     running = start(live_provider.url, "govuk", db=str(tmp_path / "g.db"), namespace=namespace)
@@ -64,8 +64,8 @@ def test_a_merchant_can_join_an_existing_namespace(live_provider, tmp_path):
 
 
 def test_an_unknown_namespace_is_a_clear_error(live_provider):
-    from test_merchant.provision import ProvisionError
-    from test_merchant.run import start
+    from mock_psp.test_merchant.provision import ProvisionError
+    from mock_psp.test_merchant.run import start
 
     with pytest.raises(ProvisionError, match="no namespace ns_nope"):
         start(live_provider.url, "hyperswitch", namespace="ns_nope")
@@ -122,7 +122,7 @@ def test_a_webhook_waits_while_an_order_has_no_payment_id_and_reconciliation_rel
     """Webhooks can come before the create call answers (or when its answer is lost): an event for
     an unknown payment waits while one of our orders has no payment id, instead of being dropped."""
     merchant = hs_shop.running.merchant
-    from test_merchant import orders as o
+    from mock_psp.test_merchant import orders as o
 
     with merchant.store.write() as db:
         lost, _ = o.create_order(db, dialect="hyperswitch", amount=100, currency="USD", description="x",
@@ -271,7 +271,7 @@ def test_reconciliation_waits_for_the_age_on_the_providers_virtual_clock(hs_shop
 def test_an_order_whose_payment_was_never_created_fails_on_reconciliation(hs_shop):
     merchant = hs_shop.running.merchant
     with merchant.store.write() as db:
-        from test_merchant import orders as o
+        from mock_psp.test_merchant import orders as o
         lost, _ = o.create_order(db, dialect="hyperswitch", amount=100, currency="USD", description="x",
                                  idempotency_key=None, now=merchant.now())
         found, _ = o.create_order(db, dialect="hyperswitch", amount=100, currency="USD", description="x",
@@ -287,7 +287,7 @@ def test_an_order_whose_payment_was_never_created_fails_on_reconciliation(hs_sho
 
 
 def test_a_refund_whose_answer_was_lost_is_adopted_or_failed_by_reconciliation(hs_shop):
-    from test_merchant import orders as o
+    from mock_psp.test_merchant import orders as o
 
     order = hs_shop.buy(1000)
     merchant = hs_shop.running.merchant

@@ -102,7 +102,7 @@ API_FAULTS = {"error": 0.04, "reset": 0.03, "lost_response": 0.04, "truncated": 
                          ids=["hyperswitch", "govuk", "hyperswitch-api-faults", "govuk-api-faults"])
 def test_every_order_ends_in_its_true_state_after_one_sweep_despite_webhook_chaos(live_provider, tmp_path, dialect,
                                                                                   api_faults):
-    from test_merchant.run import start
+    from mock_psp.test_merchant.run import start
 
     shop = Shop(start(live_provider.url, dialect, db=str(tmp_path / "chaos.db")))
     try:

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from test_merchant.run import start
+from mock_psp.test_merchant.run import start
 from tests.support.merchant import Shop
 
 pytestmark = pytest.mark.e2e

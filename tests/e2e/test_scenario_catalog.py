@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from scenarios.loader import catalog_dir
-from scenarios.loader import load_all
-from scenarios.report import failure_text
-from scenarios.runner import Runner
+from mock_psp.scenarios.loader import catalog_dir
+from mock_psp.scenarios.loader import load_all
+from mock_psp.scenarios.report import failure_text
+from mock_psp.scenarios.runner import Runner
 from tests.browser.conftest import OUTPUT
 
 CATALOG = load_all([catalog_dir()])

@@ -18,11 +18,11 @@ from flask import Flask
 from flask import jsonify
 from flask import request
 
-from test_merchant import create_app
-from test_merchant import govpay_lk_crypto as crypto
-from test_merchant.provision import provision
-from test_merchant.psp.base import ProviderError
-from test_merchant.psp.govpay_lk import GovpayLkClient
+from mock_psp.test_merchant import create_app
+from mock_psp.test_merchant import govpay_lk_crypto as crypto
+from mock_psp.test_merchant.provision import provision
+from mock_psp.test_merchant.psp.base import ProviderError
+from mock_psp.test_merchant.psp.govpay_lk import GovpayLkClient
 
 SHOP = "http://shop.test"
 PSP = "http://psp.test"
@@ -756,7 +756,7 @@ def stub_provider(monkeypatch):
             reply = stub.client.open(parts.path, method=method, **kwargs)
             return _Response(reply)
 
-    monkeypatch.setattr("test_merchant.provision.requests.Session", Session)
+    monkeypatch.setattr("mock_psp.test_merchant.provision.requests.Session", Session)
     return stub
 
 
@@ -812,7 +812,7 @@ def test_provisioning_with_oauth2_and_without_encryption(stub_provider):
 @pytest.mark.parametrize("kwargs, message", [({"scheme": "standard"}, "--scheme"),
                                              ({"govpay_auth": "basic"}, r"unknown GovPay\+ auth")])
 def test_provisioning_refuses_options_that_do_not_apply(stub_provider, kwargs, message):
-    from test_merchant.provision import ProvisionError
+    from mock_psp.test_merchant.provision import ProvisionError
 
     app = create_app({"dialect": "govpay-lk", "db": ":memory:", "psp_url": PSP})
     with pytest.raises(ProvisionError, match=message):
@@ -826,7 +826,7 @@ def test_provisioning_refuses_options_that_do_not_apply(stub_provider, kwargs, m
 def test_the_merchant_command_offers_govpay_lk_and_its_options():
     from click.testing import CliRunner
 
-    from test_merchant.cli import merchant
+    from mock_psp.test_merchant.cli import merchant
 
     result = CliRunner().invoke(merchant, ["--help"])
     assert result.exit_code == 0
@@ -842,7 +842,7 @@ def test_the_merchant_command_offers_govpay_lk_and_its_options():
 def test_the_merchant_command_refuses_options_for_another_dialect(args, message):
     from click.testing import CliRunner
 
-    from test_merchant.cli import merchant
+    from mock_psp.test_merchant.cli import merchant
 
     result = CliRunner().invoke(merchant, [*args, "--psp-url", PSP])
     assert result.exit_code == 2 and message in result.output

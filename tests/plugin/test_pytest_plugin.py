@@ -2,16 +2,12 @@
 
 Each test writes a small project with pytester and runs pytest on it in this
 process (the plugin arrives through the ``pytest11`` entry point, as it would
-after ``pip install mock-psp``); one run is in a fresh interpreter. The last test
-builds the wheel and looks inside.
+after ``pip install mock-psp``); one run is in a fresh interpreter. The installed
+wheel itself is tested in tests/packaging.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -22,12 +18,12 @@ import pytest
 # registered in the old step table: "KeyError: 'expect_order'". Importing here what the
 # plugin imports lazily keeps every run on the same modules.
 import mock_psp.harness  # noqa: F401
-import scenarios.browser  # noqa: F401
-import scenarios.report  # noqa: F401
-import scenarios.runner  # noqa: F401
-import scenarios.steps  # noqa: F401
-import test_merchant.provision  # noqa: F401
-import test_merchant.run  # noqa: F401
+import mock_psp.scenarios.browser  # noqa: F401
+import mock_psp.scenarios.report  # noqa: F401
+import mock_psp.scenarios.runner  # noqa: F401
+import mock_psp.scenarios.steps  # noqa: F401
+import mock_psp.test_merchant.provision  # noqa: F401
+import mock_psp.test_merchant.run  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -200,7 +196,7 @@ def test_an_expected_error_can_be_taken(psp_namespace, psp_server_errors, monkey
 
 
 def test_merchant_error_fails_the_test(psp_merchant, monkeypatch):
-    from test_merchant.service import Merchant
+    from mock_psp.test_merchant.service import Merchant
 
     monkeypatch.setattr(Merchant, "orders", explode)
     psp_merchant.http.get(psp_merchant.url + "/_merchant/orders", timeout=10)
@@ -301,7 +297,7 @@ def test_server_side_errors_fail_the_test_that_caused_them(pytester):
     ])
     result.stdout.fnmatch_lines([
         "*_ test_merchant_error_fails_the_test _*",
-        "test_merchant.app * ERROR: unexpected error",
+        "mock_psp.test_merchant.app * ERROR: unexpected error",
     ])
     result.stdout.fnmatch_lines([
         "*_ ERROR at teardown of test_error_in_teardown _*",
@@ -434,28 +430,3 @@ def test_the_examples_in_docs_pytest_md_pass(pytester):
     result = pytester.runpytest("-p", "no:cacheprovider")
     outcomes = result.parseoutcomes()
     assert outcomes.get("passed", 0) >= text.count("def test_") and set(outcomes) == {"passed"}, result.stdout.str()
-
-
-@pytest.mark.packaging
-def test_the_wheel_carries_the_plugin_and_its_data(tmp_path):
-    source = tmp_path / "src"
-    # A clean copy: the build then leaves nothing in the working tree, and no stale build/ leaks in.
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".ruff_cache",
-        "test-output", "benchmarks", "scenario-output", "*.db", "*.db-wal", "*.db-shm"))
-    catalog = sorted(p.name for p in (source / "scenarios" / "catalog").glob("*.yaml"))
-    templates = {p.relative_to(source).as_posix() for p in (source / "checkout" / "templates").rglob("*.html")}
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"),
-                    str(source)], check=True, capture_output=True, timeout=300)
-    [wheel] = (tmp_path / "dist").glob("mock_psp-*.whl")
-    with zipfile.ZipFile(wheel) as archive:
-        names = set(archive.namelist())
-        [entry_points] = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
-        entry_text = archive.read(entry_points).decode()
-    assert "mock_psp/pytest_plugin.py" in names
-    assert "[pytest11]\nmock_psp = mock_psp.pytest_plugin" in entry_text
-    assert "scenarios/schema.json" in names
-    assert catalog and {f"scenarios/catalog/{name}" for name in catalog} <= names
-    assert "checkout/templates/checkout/pay.html" in templates and templates <= names
-    assert "sdk/mock-psp.js" in names
-    assert any(n.startswith("test_merchant/templates/") for n in names)

@@ -8,7 +8,7 @@ import json
 
 import requests
 
-from test_merchant.run import RunningMerchant
+from mock_psp.test_merchant.run import RunningMerchant
 
 
 class Shop:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from test_merchant import orders as o
-from test_merchant.psp.base import PaymentTruth
-from test_merchant.psp.base import RefundTruth
-from test_merchant.store import Store
+from mock_psp.test_merchant import orders as o
+from mock_psp.test_merchant.psp.base import PaymentTruth
+from mock_psp.test_merchant.psp.base import RefundTruth
+from mock_psp.test_merchant.store import Store
 
 NOW = 1_800_000_000.0
 

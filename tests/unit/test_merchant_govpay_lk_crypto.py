@@ -20,7 +20,7 @@ import base64
 
 import pytest
 
-from test_merchant import govpay_lk_crypto as crypto
+from mock_psp.test_merchant import govpay_lk_crypto as crypto
 
 TRANSACTION_KEY = b"0123456789abcdefGHIJKLMNOPqrstuv"
 # AES-256-CBC, key = SHA-256(TRANSACTION_KEY), IV = key[:16], PKCS#7, base64 (openssl enc).

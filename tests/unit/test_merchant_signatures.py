@@ -10,8 +10,8 @@ from datetime import timezone
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from test_merchant.signatures import SignatureInvalid
-from test_merchant.signatures import verify
+from mock_psp.test_merchant.signatures import SignatureInvalid
+from mock_psp.test_merchant.signatures import verify
 
 BODY = b'{"event_id": "evt_1", "event_type": "payment_succeeded"}'
 NOW = 1_800_000_000

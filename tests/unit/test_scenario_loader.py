@@ -7,13 +7,13 @@ from textwrap import dedent
 
 import pytest
 
-from scenarios import docgen
-from scenarios.loader import ScenarioError
-from scenarios.loader import load
-from scenarios.loader import load_all
-from scenarios.loader import validator
-from scenarios.runner import StepFailed
-from scenarios.runner import seconds
+from mock_psp.scenarios import docgen
+from mock_psp.scenarios.loader import ScenarioError
+from mock_psp.scenarios.loader import load
+from mock_psp.scenarios.loader import load_all
+from mock_psp.scenarios.loader import validator
+from mock_psp.scenarios.runner import StepFailed
+from mock_psp.scenarios.runner import seconds
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -121,7 +121,7 @@ def test_every_steps_documented_example_is_valid(kind):
 
 
 def test_the_step_reference_in_the_docs_matches_the_schema():
-    assert docgen.is_current(ROOT / "docs" / "scenarios.md"), "run: python -m scenarios.docgen docs/scenarios.md"
+    assert docgen.is_current(ROOT / "docs" / "scenarios.md"), "run: python -m mock_psp.scenarios.docgen docs/scenarios.md"
 
 
 @pytest.mark.parametrize("text, value", [("30s", 30), ("15m", 900), ("2h", 7200), ("1d", 86400), ("1h30m", 5400),

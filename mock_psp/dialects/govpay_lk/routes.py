@@ -18,7 +18,7 @@ from flask import current_app
 from flask import jsonify
 from flask import request
 
-from checkout import routes as checkout
+from mock_psp.checkout import routes as checkout
 from ... import journal
 from ...domain import namespaces
 from ...domain import payments

@@ -41,7 +41,7 @@ from ...domain.payments import PaymentMethodInput
 from ...domain.payments import StatusMatch
 from ...domain.refunds import NewRefund
 from ...domain.refunds import RefundFilter
-from checkout import routes as checkout
+from mock_psp.checkout import routes as checkout
 from . import errors
 from . import requests as wire
 from . import serialize

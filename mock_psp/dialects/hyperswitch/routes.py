@@ -31,7 +31,7 @@ from ...domain.payments import NewPayment
 from ...domain.payments import PaymentFilter
 from ...domain.refunds import NewRefund
 from ...domain.refunds import RefundFilter
-from checkout import routes as checkout
+from mock_psp.checkout import routes as checkout
 from . import errors
 from . import requests as wire
 from . import serialize

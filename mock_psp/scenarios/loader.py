@@ -24,7 +24,7 @@ BUILT_IN_NAMES = {"last", "namespace", "shop", "psp", "dialect"}
 
 
 def schema() -> dict:
-    return json.loads(resources.files("scenarios").joinpath("schema.json").read_text())
+    return json.loads(resources.files(__package__).joinpath("schema.json").read_text())
 
 
 _VALIDATOR: Draft202012Validator | None = None
@@ -234,4 +234,4 @@ def load_all(paths: list[str | Path]) -> list[Scenario]:
 
 
 def catalog_dir() -> Path:
-    return Path(str(resources.files("scenarios").joinpath("catalog")))
+    return Path(str(resources.files(__package__).joinpath("catalog")))

@@ -139,7 +139,7 @@ class Runner:
             config = requests.get(f"{url}/_merchant/config", timeout=10).json()
             _reset_external(self.psp_url, url, config["namespace"])
             return MerchantHandle(url, config["namespace"])
-        from test_merchant.run import start
+        from mock_psp.test_merchant.run import start
 
         running = start(self.psp_url, scenario.dialect, scheme=scheme, govpay_auth=options.get("govpay_auth"),
                         govpay_encryption=options.get("govpay_encryption"))

@@ -24,7 +24,7 @@ from .psp.base import PENDING
 from .psp.base import REFUND_PENDING
 from .psp.base import ProviderError
 
-log = logging.getLogger("test_merchant.reconcile")
+log = logging.getLogger(__name__)
 
 
 def sweep(merchant, older_than: float) -> dict:

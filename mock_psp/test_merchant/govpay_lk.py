@@ -62,7 +62,7 @@ from .psp.govpay_lk import parse_request
 from .psp.govpay_lk import update_event
 from .webhooks import MAX_WEBHOOK_BYTES
 
-log = logging.getLogger("test_merchant.govpay_lk")
+log = logging.getLogger(__name__)
 
 AUTH_TYPES = ("bearer", "oauth2")
 DEFAULT_AUTH = "bearer"

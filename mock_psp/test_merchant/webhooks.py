@@ -31,7 +31,7 @@ from .psp.govpay_lk import UPDATE as GOVPAY_UPDATE
 from .signatures import SignatureInvalid
 from .signatures import verify
 
-log = logging.getLogger("test_merchant.webhooks")
+log = logging.getLogger(__name__)
 
 MAX_WEBHOOK_BYTES = 256 * 1024
 # Results of a delivery that was refused before it reached the inbox (GovPay+ adds its

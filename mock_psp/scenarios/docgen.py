@@ -1,7 +1,7 @@
 """The step reference in docs/scenarios.md, generated from schema.json so the two cannot drift.
 
-    python -m scenarios.docgen docs/scenarios.md     # rewrite the generated block
-    python -m scenarios.docgen --check docs/scenarios.md
+    python -m mock_psp.scenarios.docgen docs/scenarios.md     # rewrite the generated block
+    python -m mock_psp.scenarios.docgen --check docs/scenarios.md
 
 The block sits between the BEGIN/END markers; the tests check it is current.
 """
@@ -15,7 +15,7 @@ import yaml
 
 from .loader import schema
 
-BEGIN = "<!-- BEGIN GENERATED STEP REFERENCE (python -m scenarios.docgen docs/scenarios.md) -->"
+BEGIN = "<!-- BEGIN GENERATED STEP REFERENCE (python -m mock_psp.scenarios.docgen docs/scenarios.md) -->"
 END = "<!-- END GENERATED STEP REFERENCE -->"
 GROUPS = [
     ("Merchant actions", ["create_order", "create_orders", "refund", "reconcile", "sync_order", "send_webhook"]),

@@ -25,7 +25,7 @@ from .store import Store
 from .webhooks import has_orphan_refund
 from .webhooks import Receiver
 
-log = logging.getLogger("test_merchant")
+log = logging.getLogger(__name__)
 
 DEFAULT_RECONCILE_AFTER = 15 * 60
 CURRENCY = re.compile(r"^[A-Z]{3}$")
