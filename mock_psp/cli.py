@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import click
 
-from mock_psp.scenarios.cli import scenarios as scenarios_command
-from mock_psp.test_merchant.cli import merchant as merchant_command
-
 from . import __version__
+from .client.control import Control
+from .client.control import PspHttpError
+from .client.control import RemoteError
 from .config import DEFAULT_MERCHANT_PORT
 from .config import DEFAULT_PORT
 from .config import Settings
+from .dialects import registry
+from .scenarios.cli import scenarios as scenarios_command
+from .test_merchant.cli import merchant as merchant_command
+from .test_merchant.psp.clients import DIALECTS as MERCHANT_DIALECTS
 
 CLOCK = click.Choice(["system", "virtual"])
 
@@ -31,22 +38,18 @@ def cli() -> None:
     """
 
 
+def _keys_shown(namespace, dialect, url: str) -> dict:
+    return {**namespace.keys_of(dialect.key), "base_url": url + dialect.prefix}
+
+
 def provider_banner(settings: Settings, url: str, provider) -> str:
     """What `serve` prints: where each API lives and the default namespace's keys."""
     ns = provider.default_namespace()
-    hs = ns.hyperswitch
-    lines = [
-        f"mock-psp {__version__} provider listening on {url}",
-        "",
-        f"  Hyperswitch   {url}/hyperswitch",
-        f"    api-key (secret)        {hs.api_key}",
-        f"    publishable key         {hs.publishable_key}",
-        f"    merchant_id             {hs.merchant_id}",
-        f"    profile_id              {hs.profile_id}",
-        f"    payment_response_hash_key {hs.payment_response_hash_key}",
-        f"  GOV.UK Pay    {url}/govuk",
-        f"    Authorization: Bearer   {ns.govuk.api_key}",
-        f"    webhook signing secret  {ns.govuk.webhook_signing_secret}",
+    lines = [f"mock-psp {__version__} provider listening on {url}", ""]
+    for dialect in provider.dialects.values():
+        lines.append(f"  {dialect.title:<13} {url}{dialect.prefix}")
+        lines += dialect.client.banner(_keys_shown(ns, dialect, url))
+    lines += [
         f"  Control API   {url}/_mock   (namespace {ns.id}, clock {ns.clock_mode}, seed {ns.seed})",
         f"  Dashboard     {url}/_mock/ui/   <- payments, webhooks, settings and clock in the browser",
         f"  Database      {provider.store.path}",
@@ -79,8 +82,8 @@ def serve(host, port, db, config_file, seed, clock, public_url) -> None:
         curl -s -X POST http://127.0.0.1:8420/_mock/namespaces
     """
     from .app import create_app
-    from .server import ServerThread
-    from .server import run_until_signalled
+    from .runtime.server import ServerThread
+    from .runtime.server import run_until_signalled
 
     settings = Settings.load(config_file, host=host, port=port, db=db, seed=seed, clock=clock,
                              public_url=public_url)
@@ -98,7 +101,7 @@ def serve(host, port, db, config_file, seed, clock, public_url) -> None:
 @click.option("--port", type=int, default=None, help=f"Provider port; 0 picks a free one. [default: {DEFAULT_PORT}]")
 @click.option("--merchant-port", type=int, default=DEFAULT_MERCHANT_PORT, show_default=True,
               help="Test merchant port; 0 picks a free one.")
-@click.option("--dialect", type=click.Choice(["hyperswitch", "govuk", "govpay-lk"]), default="hyperswitch",
+@click.option("--dialect", type=click.Choice(MERCHANT_DIALECTS), default=registry.DEFAULT.name,
               show_default=True, help="Which provider API the test merchant integrates with.")
 @click.option("--db", default=None, help="Provider SQLite file, or :memory:. [default: <data dir>/mock-psp.db]")
 @click.option("--merchant-db", default=None,
@@ -120,7 +123,7 @@ def up(host, port, merchant_port, dialect, db, merchant_db, config_file, seed, c
     """
     from .config import default_data_dir
     from .harness import start_harness
-    from .server import run_until_signalled
+    from .runtime.server import run_until_signalled
 
     settings = Settings.load(config_file, host=host, port=port, db=db, seed=seed, clock=clock)
     if merchant_db is None:
@@ -137,36 +140,24 @@ def up(host, port, merchant_port, dialect, db, merchant_db, config_file, seed, c
 
 def up_banner(harness) -> str:
     shop = harness.merchant.merchant.wiring
-    ns = shop.credentials
+    dialect = registry.named(shop.dialect)
+    authenticated = f"GovPay+ authenticates with {shop.scheme}" if shop.endpoint_id is None else \
+        f"webhooks signed with {shop.scheme}"
     lines = [f"mock-psp {__version__}: provider and test merchant ({shop.dialect}) are up", "",
              f"  Shop          {harness.shop_url}/        <- open this to pay in the browser",
-             f"  Shop API      {harness.shop_url}/_merchant/   webhooks at {shop.url}/webhooks/{shop.dialect}",
+             f"  Shop API      {harness.shop_url}/_merchant/   {harness.merchant.merchant.psp.provider_calls(shop.url)}",
              f"  Provider      {harness.psp_url}   (control API {harness.psp_url}/_mock)",
              f"  Dashboard     {harness.psp_url}/_mock/ui/payments?ns={shop.namespace}   <- what the provider did",
              f"  API calls     mock-psp requests -f --url {harness.psp_url} -n {shop.namespace}",
-             f"  Shop's namespace {shop.namespace} ({shop.dialect}, "
-             f"{'GovPay+ authenticates with ' if shop.dialect == 'govpay-lk' else 'webhooks signed with '}"
-             f"{shop.scheme}):"]
-    if shop.dialect == "hyperswitch":
-        lines += [f"    base URL                {harness.psp_url}/hyperswitch",
-                  f"    api-key (secret)        {ns['api_key']}",
-                  f"    publishable key         {ns['publishable_key']}",
-                  f"    merchant_id             {ns['merchant_id']}",
-                  f"    payment_response_hash_key {ns['payment_response_hash_key']}"]
-    elif shop.dialect == "govuk":
-        lines += [f"    base URL                {harness.psp_url}/govuk",
-                  f"    Authorization: Bearer   {ns['api_key']}",
-                  f"    webhook signing secret  {ns['webhook_signing_secret']}"]
-    else:
-        lines[3] = (f"  Shop API      {harness.shop_url}/_merchant/   GovPay+ calls {shop.url}/govpay-lk/validate "
-                    "and /update")
-        lines += [f"    pay URL                 {harness.psp_url}/govpay-lk/pay?ref=<refNo>&return=<url>",
-                  f"    inquiry key (Bearer)    {ns.get('api_key', '')}"]
+             f"  Shop's namespace {shop.namespace} ({shop.dialect}, {authenticated}):",
+             f"    base URL                {shop.credentials.get('base_url', harness.psp_url + dialect.prefix)}",
+             *dialect.client.banner({"base_url": harness.psp_url + dialect.prefix, **shop.credentials})]
     default = harness.provider.default_namespace()
-    lines += [f"  Default namespace {default.id} (for your own integration):",
-              f"    Hyperswitch api-key     {default.hyperswitch.api_key}",
-              f"    GOV.UK Pay Bearer       {default.govuk.api_key}",
-              "", "Press Ctrl-C to stop."]
+    lines.append(f"  Default namespace {default.id} (for your own integration):")
+    for other in harness.provider.dialects.values():
+        lines.append(f"    {other.title}")
+        lines += ["  " + line for line in other.client.banner(_keys_shown(default, other, harness.psp_url))]
+    lines += ["", "Press Ctrl-C to stop."]
     return "\n".join(lines)
 
 
@@ -174,6 +165,17 @@ URL_OPTION = click.option("--url", default=f"http://127.0.0.1:{DEFAULT_PORT}", s
                           help="The running provider.")
 NAMESPACE_OPTION = click.option("--namespace", "-n", default=None,
                                 help="Namespace id (mock-psp up prints the shop's). [default: ns_default]")
+
+
+@contextmanager
+def remote() -> Iterator[None]:
+    """A control call's failure as a one-line error: the provider's message, or where nothing answers."""
+    try:
+        yield
+    except PspHttpError as error:
+        raise click.ClickException(error.brief()) from error
+    except RemoteError as error:
+        raise click.ClickException(str(error)) from error
 
 
 @cli.command(name="requests")
@@ -203,30 +205,58 @@ def requests_command(url, namespace, follow, stop_after, limit, method, path, st
         mock-psp requests -f -n ns_1a2b3c       # follow the shop's calls as they come
         mock-psp requests --status 401 --unmatched --bodies
     """
-    from .remote import Control
-    from .remote import RemoteError
-    from .remote import request_line
-
-    control = Control(url, namespace)
+    control = Control(url, namespace, timeout=10)
     filters = {"method": method, "path": path, "status": status}
 
     def show(entry: dict) -> None:
         click.echo(json.dumps(entry) if as_json else request_line(entry, bodies))
 
-    try:
-        if not follow:
-            for entry in reversed(control.requests(limit=limit, unmatched=unmatched, **filters)):
-                show(entry)
-            return
-        for count, entry in enumerate(control.follow_requests(unmatched=unmatched, **filters), start=1):
-            show(entry)
-            sys.stdout.flush()
-            if stop_after is not None and count >= stop_after:
+    with remote():
+        try:
+            if not follow:
+                for entry in reversed(control.requests(limit=limit, unmatched=unmatched, **filters)):
+                    show(entry)
                 return
-    except RemoteError as error:
-        raise click.ClickException(str(error)) from error
-    except KeyboardInterrupt:
-        return
+            for count, entry in enumerate(control.follow_requests(unmatched=unmatched, **filters), start=1):
+                show(entry)
+                sys.stdout.flush()
+                if stop_after is not None and count >= stop_after:
+                    return
+        except KeyboardInterrupt:
+            return
+
+
+def request_line(entry: dict, bodies: bool = False) -> str:
+    """One journal entry as a log line (the time part of the namespace clock, call, status, time)."""
+    status = str(entry["status"]) if entry["status"] else "---"
+    call = entry["path"] + (f"?{entry['query']}" if entry["query"] else "")
+    fault = f"  [fault: {entry['fault']}]" if entry["fault"] else ""
+    arrow = "-> " if entry.get("direction") == "out" else ""
+    line = f"{entry['at'][11:23]}  {arrow}{entry['method']:<6} {call}  {status}  {entry['duration_ms']:.1f} ms{fault}"
+    if bodies:
+        for label, body in (("  > ", entry["request_body"]), ("  < ", entry["response_body"])):
+            if body:
+                line += "\n" + label + _one_line(body)
+    return line
+
+
+def _one_line(body: str) -> str:
+    try:
+        return json.dumps(json.loads(body), separators=(",", ":"))
+    except ValueError:
+        return body.replace("\n", " ")
+
+
+def parse_setting(text: str) -> tuple[str, Any]:
+    """``name=value`` from the command line; the value as JSON when it is JSON (0.2, [1, 2]), else text."""
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise click.BadParameter(f"{text!r}: give name=value, e.g. error=0.2 or latency_seconds=[0.1,0.5]",
+                                 param_hint="--set")
+    try:
+        return name, json.loads(value)
+    except ValueError:
+        return name, value
 
 
 @cli.command()
@@ -253,12 +283,9 @@ def faults(url, namespace, next_faults, routes, settings, clear, show_log) -> No
         mock-psp faults --clear
         mock-psp faults --log
     """
-    from .remote import Control
-    from .remote import RemoteError
-    from .remote import parse_setting
-
-    control = Control(url, namespace)
-    try:
+    control = Control(url, namespace, timeout=10)
+    update = dict(parse_setting(text) for text in settings)
+    with remote():
         if show_log:
             for entry in reversed(control.api_fault_log()):
                 status = f" {entry['status']}" if entry["status"] else ""
@@ -272,15 +299,53 @@ def faults(url, namespace, next_faults, routes, settings, clear, show_log) -> No
             if not (settings or next_faults or routes):
                 click.echo("API faults are off.")
                 return
-        update = dict(parse_setting(text) for text in settings)
         if next_faults:
             update["next"] = list(next_faults)
         if routes:
             update["routes"] = list(routes)
         shown = {"api": control.set_api_faults(update)} if update else control.faults()
         click.echo(json.dumps(shown, indent=2))
-    except RemoteError as error:
-        raise click.ClickException(str(error)) from error
+
+
+@cli.command()
+@URL_OPTION
+@NAMESPACE_OPTION
+@click.argument("action", type=click.Choice(["show", "advance", "set", "freeze", "resume"]), default="show")
+@click.argument("value", required=False)
+def clock(url, namespace, action, value) -> None:
+    """Show or move a namespace's clock on a running provider.
+
+    advance DURATION walks a virtual clock forward, running every job that
+    falls due on the way, each at its due time (a webhook's retries, a
+    session's expiry, an asynchronous payment); DURATION is seconds or text
+    such as 90s, 15m, 1.5h, 2d or 1h30m. set TIME moves it to an ISO-8601
+    instant. freeze makes the clock virtual (time stops); resume makes it the
+    system clock again.
+
+    \b
+    Example:
+        mock-psp clock                          # now, the mode, and the jobs waiting
+        mock-psp clock freeze -n ns_1a2b3c
+        mock-psp clock advance 1h30m -n ns_1a2b3c
+        mock-psp clock set 2030-01-01T00:00:00Z
+    """
+    control = Control(url, namespace, timeout=120)
+    if action in ("advance", "set") and value is None:
+        raise click.UsageError(f"mock-psp clock {action} needs a {'DURATION' if action == 'advance' else 'TIME'}")
+    with remote():
+        if action == "freeze":
+            control.set_config({"clock": "virtual"})
+        elif action == "resume":
+            control.set_config({"clock": "system"})
+        elif action in ("advance", "set"):
+            moved = control.advance(value) if action == "advance" else control.set_clock(value)
+            for job in moved["ran"]:
+                click.echo(f"{job['due_at']}  ran {job['kind']}  {job['state']}")
+        shown = control.clock()
+        click.echo(f"{shown['now']}  ({shown['mode']} clock, {len(shown['pending_jobs'])} job(s) waiting)")
+        if action == "show":
+            for job in shown["pending_jobs"]:
+                click.echo(f"  {job['due_at']}  {job['kind']}")
 
 
 @cli.group()
@@ -306,14 +371,9 @@ def export_namespace(url, namespace_id, output) -> None:
     Example:
         mock-psp namespace export ns_1a2b3c -o bug-4711.json
     """
-    from .remote import Control
-    from .remote import RemoteError
-    from .snapshots import dumps
-
-    try:
-        output.write(dumps(Control(url).export_namespace(namespace_id)) + "\n")
-    except RemoteError as error:
-        raise click.ClickException(str(error)) from error
+    with remote():
+        document = Control(url, timeout=10).export_namespace(namespace_id)
+    output.write(json.dumps(document, indent=1, sort_keys=True) + "\n")
 
 
 @namespace.command(name="import")
@@ -329,17 +389,12 @@ def import_namespace(url, snapshot) -> None:
     Example:
         mock-psp namespace import bug-4711.json
     """
-    from .remote import Control
-    from .remote import RemoteError
-
     try:
         document = json.load(snapshot)
     except ValueError as error:
         raise click.ClickException(f"{snapshot.name} is not JSON: {error}") from error
-    try:
-        click.echo(json.dumps(Control(url).import_namespace(document), indent=2))
-    except RemoteError as error:
-        raise click.ClickException(str(error)) from error
+    with remote():
+        click.echo(json.dumps(Control(url, timeout=10).import_namespace(document), indent=2))
 
 
 cli.add_command(merchant_command, name="merchant")

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mock_psp.test_merchant.run import RunningMerchant
-from mock_psp.test_merchant.run import start as start_merchant
+from .dialects import registry
+from .test_merchant.run import RunningMerchant
+from .test_merchant.run import start as start_merchant
 
 from .app import create_app
 from .config import Settings
-from .server import ServerThread
+from .runtime.server import ServerThread
 
 
 @dataclass
@@ -41,7 +42,7 @@ class Harness:
         self.provider.close()
 
 
-def start_harness(settings: Settings | dict | None = None, *, dialect: str | None = "hyperswitch",
+def start_harness(settings: Settings | dict | None = None, *, dialect: str | None = registry.DEFAULT.name,
                   merchant_port: int = 0, merchant_db: str = ":memory:", merchant_namespace: str | None = None,
                   scheme: str | None = None) -> Harness:
     """Start a provider (``settings``: a Settings, or create_app's config dict) and, unless

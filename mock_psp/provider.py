@@ -1,6 +1,7 @@
-"""The provider's moving parts for one app: settings, store, scheduler, webhooks.
+"""The provider's moving parts for one app: settings, store, scheduler, webhooks, the dialects.
 
-Flask-free, so the CLI, the test fixtures and the app factory share it.
+Flask-free, so the CLI, the test fixtures and the app factory share it. Everything that
+varies per provider comes from the dialect registry (dialects/registry.py).
 """
 
 from __future__ import annotations
@@ -9,26 +10,17 @@ import logging
 import threading
 
 from .config import Settings
-from .dialects.govpay_lk import webhooks as govpay_webhooks
-from .dialects.govpay_lk.caller import Caller
-from .dialects.govpay_lk.caller import TokenCache
-from .dialects.govuk import webhooks as govuk_webhooks
-from .dialects.hyperswitch import webhooks as hyperswitch_webhooks
+from .dialects import registry
+from .dialects.base import Dialect
 from .domain import namespaces
 from .domain.jobs import HANDLERS
-from .journal import RequestJournal
-from .ratelimit import RateLimiter
-from .scheduler import Scheduler
-from .store import Store
+from .runtime.scheduler import Scheduler
+from .runtime.store import Store
+from .web.journal import RequestJournal
+from .web.ratelimit import RateLimiter
 from .webhooks.engine import JOB_KIND
 from .webhooks.engine import WebhookEngine
-
-# Each dialect's webhook renderer, by the dialect name payments carry.
-WEBHOOK_RENDERERS = {
-    hyperswitch_webhooks.DIALECT: hyperswitch_webhooks,
-    govuk_webhooks.DIALECT: govuk_webhooks,
-    govpay_webhooks.DIALECT: govpay_webhooks,
-}
+from .webhooks.schemes import STANDARD
 
 FALLBACK_URL = "http://127.0.0.1:8420"
 
@@ -36,27 +28,35 @@ log = logging.getLogger(__name__)
 
 
 class Provider:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, dialects: tuple[Dialect, ...] = registry.DIALECTS):
         self.settings = settings
+        self.dialects = {dialect.name: dialect for dialect in dialects}
+        self.key_specs = {dialect.key: dialect.keys for dialect in dialects}
         self.store = Store(settings.db_path())
         self._observed_url: str | None = None
         self.rate_limiter = RateLimiter()
         self.journal = RequestJournal()
         # Set when the server stops: injected waits (API faults' latency and timeouts) end at once.
         self.stopping = threading.Event()
-        with self.store.write() as db:
-            default = namespaces.ensure_default(db, settings.seed, settings.clock or "system")
-            self._apply_start_options(db, default)
-        # GovPay+ calls the merchant (presentment, update): tokens cached per provider.
-        self.govpay = Caller(TokenCache())
-        self.webhooks = WebhookEngine(self.store, WEBHOOK_RENDERERS, self.base_url,
-                                      senders={govpay_webhooks.SCHEME: govpay_webhooks.UpdateSender(self.govpay)})
+        namespaces.ensure_keys(self.store, self.key_specs)  # a dialect added since gets its keys in every namespace
+        default = namespaces.ensure_default(self.store, self.key_specs, settings.seed, settings.clock or "system")
+        self._apply_start_options(default)
+        # Helpers a dialect keeps per provider (GovPay+'s calls to the merchant, with their token cache).
+        self.services = {d.name: d.services() for d in dialects if d.services is not None}
+        senders = {}
+        for dialect in dialects:
+            if dialect.senders is not None:
+                senders.update(dialect.senders(self.services.get(dialect.name)))
+        schemes = {**{scheme.name: scheme for dialect in dialects for scheme in dialect.schemes},
+                   STANDARD.name: STANDARD}
+        self.webhooks = WebhookEngine(self.store, {d.name: d.events for d in dialects}, schemes,
+                                      dialects[0].schemes[0].name, self.base_url, senders)
         self.scheduler = Scheduler(
             self.store, {**HANDLERS, JOB_KIND: self.webhooks.deliver_job},
             settings.scheduler_interval, after_job=self.webhooks.dispatch_outbox,
         )
 
-    def _apply_start_options(self, db, default: namespaces.Namespace) -> None:
+    def _apply_start_options(self, default: namespaces.Namespace) -> None:
         """--seed and --clock given at start win over what the store remembers."""
         update = {}
         if self.settings.seed is not None and self.settings.seed != default.seed:
@@ -64,7 +64,10 @@ class Provider:
         if self.settings.clock is not None and self.settings.clock != default.clock_mode:
             update["clock"] = self.settings.clock
         if update:
-            namespaces.update_config(db, default, update)
+            namespaces.update_config(self.store, default.id, update)
+
+    def dialect(self, name: str) -> Dialect:
+        return self.dialects[name]
 
     def base_url(self) -> str:
         """The provider's own URL for links in webhook bodies: configured, else first seen."""
@@ -95,8 +98,7 @@ class Provider:
             log.exception("dispatching the outbox failed; it will be retried on the next pass")
 
     def default_namespace(self) -> namespaces.Namespace:
-        with self.store.read() as db:
-            return namespaces.get(db, namespaces.DEFAULT_ID)
+        return namespaces.get(self.store, namespaces.DEFAULT_ID)
 
     def start(self) -> None:
         self.scheduler.start()

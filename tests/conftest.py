@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mock_psp.app import create_app
-from mock_psp.server import ServerThread
+from mock_psp.runtime.server import ServerThread
 from tests.support import govuk_spec
 from tests.support import spec
 from tests.support.clients import CHECKED

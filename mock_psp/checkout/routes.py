@@ -28,19 +28,19 @@ from flask import request
 from flask import session
 from flask import url_for
 
-from mock_psp.clock import to_datetime
-from mock_psp.domain import access
-from mock_psp.domain import namespaces
-from mock_psp.domain import outcomes
-from mock_psp.domain import payments
-from mock_psp.domain.access import EMBEDDED
-from mock_psp.domain.access import REDIRECT
-from mock_psp.domain.cards import card_network
-from mock_psp.domain.cards import digits_only
-from mock_psp.domain.cards import luhn_valid
-from mock_psp.domain.errors import DomainError
-from mock_psp.domain.payments import CardInput
-from mock_psp.domain.payments import PaymentMethodInput
+from ..domain import access
+from ..domain import namespaces
+from ..domain import outcomes
+from ..domain import payments
+from ..domain.access import EMBEDDED
+from ..domain.access import REDIRECT
+from ..domain.cards import card_network
+from ..domain.cards import digits_only
+from ..domain.cards import luhn_valid
+from ..domain.errors import DomainError
+from ..domain.payments import CardInput
+from ..domain.payments import PaymentMethodInput
+from ..runtime.clock import to_datetime
 
 from . import adapters as a
 
@@ -59,8 +59,12 @@ def _store():
     return _provider().store
 
 
+def _dialect(name: str):
+    return _provider().dialect(name)
+
+
 def adapter_for(dialect: str) -> a.Adapter:
-    return current_app.extensions["checkout_adapters"][dialect]
+    return _dialect(dialect).checkout
 
 
 # -- starting a visit -------------------------------------------------------------------
@@ -124,9 +128,9 @@ def refused(origin: str, namespace):
 @bp.get("/embed")
 def embed():
     """The SDK's entry for dialects that embed by credentials (Hyperswitch: client_secret)."""
-    for adapter in current_app.extensions["checkout_adapters"].values():
+    for dialect in _provider().dialects.values():
         try:
-            found = adapter.embed_payment(_store(), request.args)
+            found = dialect.checkout.embed_payment(_store(), request.args)
         except DomainError:
             return _page("error.html", 403, None, heading="This payment cannot be opened",
                          message="The key or client secret is not valid, or it has expired.")
@@ -149,8 +153,7 @@ def _page(template: str, status: int, visit, **context):
     response = make_response(render_template(f"checkout/{template}", visit=visit, **context), status)
     response.headers["Cache-Control"] = "no-store"
     if visit is not None and visit.embedded:
-        with _store().read() as db:
-            allowed = namespaces.get(db, visit.namespace_id).config.get("allowed_origins", [])
+        allowed = namespaces.get(_store(), visit.namespace_id).config.get("allowed_origins", [])
         response.headers["Content-Security-Policy"] = _csp(" ".join(allowed) or "'none'")
     else:
         response.headers["Content-Security-Policy"] = _csp("'none'")
@@ -166,8 +169,7 @@ def _load(sid: str):
     visit = access.checkout_session(_store(), sid)
     if visit is None:
         abort(_page("error.html", 403, None, **SESSION_EXPIRED))
-    with _store().read() as db:
-        namespace = namespaces.get(db, visit.namespace_id)
+    namespace = namespaces.get(_store(), visit.namespace_id)
     payment = payments.get_payment(_store(), namespace.id, visit.payment_id)
     return visit, adapter_for(payment.dialect), namespace, payment
 
@@ -205,11 +207,11 @@ def _pay_page(visit, adapter, namespace, payment, values=None, errors=None, stat
     prefilled = {"cardholder_name": payment.attributes.get("prefilled_cardholder_name", "")}
     return _page("pay.html", status, visit, **_context(visit, adapter, namespace, payment),
                  method=method, methods=adapter.methods, values=values or prefilled, errors=errors or {},
-                 cards=outcomes.test_cards(payment.dialect), upi=(outcomes.UPI_SUCCESS, outcomes.UPI_FAILURE),
+                 cards=_dialect(payment.dialect).test_cards.listing(), upi=(outcomes.UPI_SUCCESS, outcomes.UPI_FAILURE),
                  banks=[(code, label) for code, (_, label) in outcomes.TEST_BANKS.items()])
 
 
-def _card_from(form, now_ms: int) -> tuple[dict, dict, PaymentMethodInput | None]:
+def _card_from(form, now_ms: int, book: outcomes.CardBook) -> tuple[dict, dict, PaymentMethodInput | None]:
     values = {name: form.get(name, "").strip() for name in
               ("card_number", "expiry", "cvc", "cardholder_name", "address_line1", "address_city",
                "address_postcode", "address_country")}
@@ -233,7 +235,7 @@ def _card_from(form, now_ms: int) -> tuple[dict, dict, PaymentMethodInput | None
     method = PaymentMethodInput(
         "card", "credit",
         CardInput(number=number, exp_month=f"{int(month):02d}", exp_year=str(full_year),
-                  holder_name=values["cardholder_name"], cvc=values["cvc"], network=card_network(number)),
+                  holder_name=values["cardholder_name"], cvc=values["cvc"], network=card_network(number), book=book),
         details={"billing_address": billing} if billing else None,
     )
     return values, problems, method
@@ -264,7 +266,7 @@ def submit(sid: str):
     elif method == "bank" and "bank" in adapter.methods:
         values, problems, chosen = _bank_from(request.form)
     else:
-        values, problems, chosen = _card_from(request.form, namespace.now_ms())
+        values, problems, chosen = _card_from(request.form, namespace.now_ms(), _dialect(payment.dialect).test_cards)
     if problems:
         return _pay_page(visit, adapter, namespace, payment, values, problems, status=400)
     try:

@@ -8,7 +8,6 @@ Errors are ``{"error": {"code", "message"}}``.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from flask import Blueprint
@@ -16,19 +15,19 @@ from flask import current_app
 from flask import jsonify
 from flask import request
 
-from .. import journal
-from .. import snapshots
-from ..clock import iso_ms
-from ..clock import parse_iso
+from ..domain import durations
 from ..domain import namespaces
 from ..domain import outcomes
 from ..domain import payments
+from ..domain import snapshots
 from ..domain.errors import DomainError
 from ..domain.namespaces import Namespace
-from ..scheduler import ClockError
-from ..scheduler import pending_jobs
-from ..webhooks import endpoints
-from ..webhooks import engine as webhook_engine
+from ..runtime import clock
+from ..runtime.clock import ClockError
+from ..runtime.clock import iso_ms
+from ..runtime.clock import parse_iso
+from ..web import journal
+from ..webhooks import records
 from . import settings as control_settings
 
 PREFIX = "/_mock"
@@ -81,11 +80,7 @@ def injected_error():
 
 
 def is_api_call() -> bool:
-    return False  # the control API is not a provider API: not journalled, never faulted
-
-
-def api_namespace() -> None:
-    return None  # the control API is never faulted: it is how tests turn faults off
+    return False  # the control API is not a provider API: not journalled, never faulted (it turns faults off)
 
 
 # -- helpers ----------------------------------------------------------------------
@@ -118,47 +113,26 @@ def _json_body(allowed: tuple[str, ...] | None) -> dict[str, Any]:
 
 def current_namespace() -> Namespace:
     """The namespace a control call acts on (see the module docstring)."""
-    with _store().read() as db:
-        explicit = request.headers.get("X-Mock-Namespace")
-        if explicit:
-            return namespaces.get(db, explicit)
-        key = request.headers.get("api-key")
-        if key:
-            column = "hs_publishable_key" if key.startswith("pk_") else "hs_api_key"
-            found = namespaces.find(db, column, key)
-            if found:
-                return found
-        auth = request.headers.get("Authorization", "")
-        if auth.lower().startswith("bearer "):
-            found = namespaces.find(db, "govuk_api_key", auth[7:].strip())
-            if found:
-                return found
-        return namespaces.get(db, namespaces.DEFAULT_ID)
+    explicit = request.headers.get("X-Mock-Namespace")
+    if explicit:
+        return namespaces.get(_store(), explicit)
+    for dialect in _provider().dialects.values():
+        presented = dialect.credentials(request.headers)
+        found = namespaces.find_by_key(_store(), dialect.key, *presented) if presented else None
+        if found is not None:
+            return found
+    return namespaces.get(_store(), namespaces.DEFAULT_ID)
 
 
 def namespace_json(namespace: Namespace) -> dict:
     base = (_provider().settings.public_url or request.host_url).rstrip("/")
-    return {
-        "id": namespace.id,
-        "default": namespace.is_default,
-        "created_at": iso_ms(namespace.created_at),
-        "hyperswitch": {
-            "merchant_id": namespace.hyperswitch.merchant_id,
-            "profile_id": namespace.hyperswitch.profile_id,
-            "api_key": namespace.hyperswitch.api_key,
-            "publishable_key": namespace.hyperswitch.publishable_key,
-            "payment_response_hash_key": namespace.hyperswitch.payment_response_hash_key,
-            "base_url": base + "/hyperswitch",
-        },
-        "govuk": {
-            "api_key": namespace.govuk.api_key,
-            "webhook_signing_secret": namespace.govuk.webhook_signing_secret,
-            "base_url": base + "/govuk",
-        },
-        **{key: module.namespace_json(namespace, base) for key, module in _dialect_configs().items()},
-        "config": _config_json(namespace),
-        "clock": clock_json(namespace),
-    }
+    shown = {"id": namespace.id, "default": namespace.is_default, "created_at": iso_ms(namespace.created_at)}
+    for dialect in _provider().dialects.values():
+        keys = namespace.keys_of(dialect.key)
+        shown[dialect.key] = {**{spec.name: keys.get(spec.name) for spec in dialect.keys},
+                              "base_url": base + dialect.prefix,
+                              **(dialect.namespace_extra(namespace, base) if dialect.namespace_extra else {})}
+    return {**shown, "config": _config_json(namespace), "clock": clock_json(namespace)}
 
 
 def clock_json(namespace: Namespace) -> dict:
@@ -171,31 +145,25 @@ def clock_json(namespace: Namespace) -> dict:
 @bp.post("/namespaces")
 def create_namespace():
     body = _json_body(("seed", "clock", "config"))
-    with _store().write() as db:
-        namespace = namespaces.create(db, seed=body.get("seed"), clock_mode=body.get("clock", "system"))
-        if body.get("config"):
-            namespace = namespaces.update_config(db, namespace, body["config"])
+    namespace = namespaces.create(_store(), _provider().key_specs, seed=body.get("seed"),
+                                  clock_mode=body.get("clock", "system"), config=body.get("config"))
     return jsonify(namespace_json(namespace)), 201
 
 
 @bp.get("/namespaces")
 def list_namespaces():
-    with _store().read() as db:
-        found = namespaces.list_all(db)
-    return jsonify({"data": [namespace_json(n) for n in found]})
+    return jsonify({"data": [namespace_json(n) for n in namespaces.list_all(_store())]})
 
 
 @bp.get("/namespaces/<namespace_id>")
 def get_namespace(namespace_id: str):
-    with _store().read() as db:
-        return jsonify(namespace_json(namespaces.get(db, namespace_id)))
+    return jsonify(namespace_json(namespaces.get(_store(), namespace_id)))
 
 
 @bp.get("/namespaces/<namespace_id>/export")
 def export_namespace(namespace_id: str):
-    """The namespace's whole state as one JSON document (see snapshots.py); ?download=1 names a file."""
-    with _store().read() as db:
-        document = snapshots.export(db, namespaces.get(db, namespace_id))
+    """The namespace's whole state as one JSON document (see domain/snapshots.py); ?download=1 names a file."""
+    document = snapshots.export(_store(), namespace_id)
     response = current_app.response_class(snapshots.dumps(document), mimetype="application/json")
     if request.args.get("download"):
         response.headers["Content-Disposition"] = f'attachment; filename="{namespace_id}.snapshot.json"'
@@ -206,17 +174,14 @@ def export_namespace(namespace_id: str):
 def import_namespace():
     """A new namespace (new keys) holding a snapshot's state, on a virtual clock at the export's moment."""
     document = _json_body(None)
-    with _store().write() as db:
-        created = snapshots.import_(db, document)
+    created = snapshots.import_(_store(), _provider().key_specs, document)
     return jsonify({**namespace_json(created), "imported_from": document.get("exported_from")}), 201
 
 
 @bp.post("/reset")
 def reset_namespace():
     body = _json_body(("keep_config",))
-    namespace = current_namespace()
-    with _store().write() as db:
-        namespace = namespaces.reset(db, namespace, keep_config=body.get("keep_config", True) is not False)
+    namespace = namespaces.reset(_store(), current_namespace().id, keep_config=body.get("keep_config", True) is not False)
     _provider().journal.clear(namespace.id)
     return jsonify(namespace_json(namespace))
 
@@ -229,27 +194,21 @@ def get_config():
     return jsonify(_config_json(current_namespace()))
 
 
-def _dialect_configs() -> dict:
-    return current_app.extensions.get("dialect_config", {})
-
-
 def _config_json(namespace) -> dict:
-    return control_settings.config_view(namespace, _dialect_configs())
+    return control_settings.config_view(_provider(), namespace)
 
 
 @bp.put("/config")
 @bp.patch("/config")
 def put_config():
     update = _json_body(None)
-    namespace = control_settings.apply_config(_provider(), _dialect_configs(), current_namespace(), update)
+    namespace = control_settings.apply_config(_provider(), current_namespace(), update)
     return jsonify(_config_json(namespace))
 
 
 @bp.get("/outcomes")
 def get_outcomes():
-    namespace = current_namespace()
-    with _store().read() as db:
-        queue = namespaces.scripted_outcomes(db, namespace.id)
+    queue = namespaces.scripted_outcomes(_store(), current_namespace().id)
     return jsonify({"next": queue, "available": sorted(outcomes.SCRIPTED)})
 
 
@@ -260,44 +219,31 @@ def push_outcomes():
     if not isinstance(names, list) or not names:
         raise ControlError(400, "bad_request", 'next: give a non-empty list such as ["declined", "succeeded"]')
     canonical = [outcomes.scripted_name(name) for name in names]
-    namespace = current_namespace()
-    with _store().write() as db:
-        queue = namespaces.push_outcomes(db, namespace, canonical, replace=bool(body.get("replace")))
+    queue = namespaces.push_outcomes(_store(), current_namespace().id, canonical, replace=bool(body.get("replace")))
     return jsonify({"next": queue})
 
 
 @bp.delete("/outcomes")
 def clear_outcomes():
-    namespace = current_namespace()
-    with _store().write() as db:
-        namespaces.push_outcomes(db, namespace, [], replace=True)
+    namespaces.push_outcomes(_store(), current_namespace().id, [], replace=True)
     return jsonify({"next": []})
 
 
 # -- the clock ---------------------------------------------------------------------
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
-
 
 def parse_duration(value: Any) -> float:
-    """Seconds from a number, or from text such as "90s", "15m", "2h", "1d"."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = float(value)
-    elif isinstance(value, str) and (match := _DURATION.match(value)):
-        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-    else:
-        raise ControlError(400, "bad_request", 'give seconds as a number, or a duration such as "15m" or "2h"')
-    if seconds < 0:
-        raise ControlError(400, "bad_request", "the clock only advances; use /_mock/clock/set to go back")
-    return seconds
+    """Seconds from a number, or from text such as "90s", "15m", "2h", "1h30m" (domain/durations.py)."""
+    try:
+        return durations.parse(value)
+    except durations.DurationError as error:
+        raise ControlError(400, "bad_request", str(error)) from None
 
 
 @bp.get("/clock")
 def get_clock():
     namespace = current_namespace()
-    with _store().read() as db:
-        jobs = pending_jobs(db, namespace.id)
+    jobs = _provider().scheduler.pending(namespace.id)
     return jsonify({**clock_json(namespace), "pending_jobs": [_job_json(j) for j in jobs]})
 
 
@@ -312,10 +258,8 @@ def advance_clock():
         raise ControlError(400, "bad_request", 'give {"seconds": N} or {"duration": "2h"}')
     seconds = parse_duration(body.get("seconds", body.get("duration")))
     namespace = current_namespace()
-    ran = _provider().scheduler.advance(namespace.id, seconds)
-    with _store().read() as db:
-        namespace = namespaces.get(db, namespace.id)
-    return jsonify({**clock_json(namespace), "ran": [_job_json(j) for j in ran]})
+    ran = clock.advance(_provider().scheduler, namespace.id, seconds)
+    return jsonify({**clock_json(namespaces.get(_store(), namespace.id)), "ran": [_job_json(j) for j in ran]})
 
 
 @bp.post("/clock/set")
@@ -328,10 +272,8 @@ def set_clock():
     except ValueError:
         raise ControlError(400, "bad_request", f"now: {body['now']!r} is not an ISO-8601 time") from None
     namespace = current_namespace()
-    ran = _provider().scheduler.advance_to(namespace.id, target)
-    with _store().read() as db:
-        namespace = namespaces.get(db, namespace.id)
-    return jsonify({**clock_json(namespace), "ran": [_job_json(j) for j in ran]})
+    ran = clock.advance_to(_provider().scheduler, namespace.id, target)
+    return jsonify({**clock_json(namespaces.get(_store(), namespace.id)), "ran": [_job_json(j) for j in ran]})
 
 
 # -- inspection --------------------------------------------------------------------
@@ -363,41 +305,29 @@ def _engine():
 @bp.post("/webhook-endpoints")
 def create_webhook_endpoint():
     body = _json_body(None)
-    namespace = current_namespace()
-    with _store().write() as db:
-        endpoint = endpoints.create(db, namespace, body, _engine().known_events, namespace.now_ms())
-        return jsonify(endpoints.to_json(endpoint, namespace)), 201
+    return jsonify(_engine().endpoints.create(current_namespace().id, body)), 201
 
 
 @bp.get("/webhook-endpoints")
 def list_webhook_endpoints():
-    namespace = current_namespace()
-    with _store().read() as db:
-        return jsonify({"data": [endpoints.to_json(e, namespace) for e in endpoints.list_for(db, namespace.id)]})
+    return jsonify({"data": _engine().endpoints.list(current_namespace().id)})
 
 
 @bp.get("/webhook-endpoints/<endpoint_id>")
 def get_webhook_endpoint(endpoint_id: str):
-    namespace = current_namespace()
-    with _store().read() as db:
-        return jsonify(endpoints.to_json(endpoints.get(db, namespace.id, endpoint_id), namespace))
+    return jsonify(_engine().endpoints.get(current_namespace().id, endpoint_id))
 
 
 @bp.patch("/webhook-endpoints/<endpoint_id>")
 @bp.put("/webhook-endpoints/<endpoint_id>")
 def update_webhook_endpoint(endpoint_id: str):
     body = _json_body(None)
-    namespace = current_namespace()
-    with _store().write() as db:
-        endpoint = endpoints.update(db, namespace, endpoint_id, body, _engine().known_events, namespace.now_ms())
-        return jsonify(endpoints.to_json(endpoint, namespace))
+    return jsonify(_engine().endpoints.update(current_namespace().id, endpoint_id, body))
 
 
 @bp.delete("/webhook-endpoints/<endpoint_id>")
 def delete_webhook_endpoint(endpoint_id: str):
-    namespace = current_namespace()
-    with _store().write() as db:
-        endpoints.delete(db, namespace.id, endpoint_id)
+    _engine().endpoints.delete(current_namespace().id, endpoint_id)
     return "", 204
 
 
@@ -415,10 +345,10 @@ def _query_limit(default: int = 100, most: int = 1000) -> tuple[int, int]:
 @bp.get("/webhooks")
 def list_webhooks():
     status = request.args.get("status")
-    if status is not None and status not in webhook_engine.STATUSES:
-        raise ControlError(400, "bad_request", f"status must be one of {', '.join(webhook_engine.STATUSES)}")
+    if status is not None and status not in records.STATUSES:
+        raise ControlError(400, "bad_request", f"status must be one of {', '.join(records.STATUSES)}")
     limit, offset = _query_limit()
-    found, total = _engine().list_deliveries(
+    found, total = _engine().log.list_deliveries(
         current_namespace().id, status=status, event_type=request.args.get("event_type"),
         payment_id=request.args.get("payment_id"), object_id=request.args.get("object_id"),
         endpoint_id=request.args.get("endpoint_id"), limit=limit, offset=offset,
@@ -428,7 +358,7 @@ def list_webhooks():
 
 @bp.get("/webhooks/<delivery_id>")
 def get_webhook(delivery_id: str):
-    return jsonify(_engine().get_delivery(current_namespace().id, delivery_id))
+    return jsonify(_engine().log.get_delivery(current_namespace().id, delivery_id))
 
 
 @bp.post("/webhooks/<delivery_id>/retry")

@@ -1,7 +1,8 @@
-"""Changing a namespace's settings, for every front end that does it (the control API, the dashboard).
+"""A namespace's settings, faults included, as every front end changes them (the control API, the
+dashboard): one service, each change in one transaction.
 
-Flask-free: callers pass the provider and the dialect settings registry
-(``app.extensions["dialect_config"]``).
+Flask-free: callers pass the provider, whose dialects may keep settings of their own under
+their key (``PUT /_mock/config {"govpay_lk": {...}}``).
 """
 
 from __future__ import annotations
@@ -12,41 +13,41 @@ from ..domain import namespaces
 from ..domain.errors import INVALID_CONFIG
 from ..domain.errors import DomainError
 from ..domain.namespaces import Namespace
-from .. import api_faults
+from ..web import api_faults
 from ..webhooks import faults as webhook_faults
 
 
-def config_view(namespace: Namespace, dialect_configs: dict) -> dict:
+def _configurable(provider) -> dict:
+    """The dialects that keep settings of their own, by the key they go under."""
+    return {d.key: d for d in provider.dialects.values() if d.settings is not None}
+
+
+def config_view(provider, namespace: Namespace) -> dict:
     """The namespace's settings, with each dialect's own settings under its key."""
     return {**namespaces.public_config(namespace),
-            **{key: module.current(namespace) for key, module in dialect_configs.items()}}
+            **{key: d.settings.current(namespace) for key, d in _configurable(provider).items()}}
 
 
-def apply_config(provider, dialect_configs: dict, namespace: Namespace, update: Any,
-                 faults: dict | None = None) -> Namespace:
+def apply_config(provider, namespace: Namespace, update: Any, faults: dict | None = None) -> Namespace:
     """Validate and apply a partial settings update (and, given ``faults``, a faults update as for set_faults)
     in one transaction, all or nothing; DomainError names the field."""
     if not isinstance(update, dict):
         raise DomainError(INVALID_CONFIG, "config: must be a JSON object of settings", {"field": "config"})
     update = dict(update)
-    dialect_updates = {key: update.pop(key) for key in list(update) if key in dialect_configs}
+    configurable = _configurable(provider)
+    dialect_updates = {key: update.pop(key) for key in list(update) if key in configurable}
     with provider.store.write() as db:
         for key, value in dialect_updates.items():
-            merged = dialect_configs[key].validate(namespace.dialect_settings.get(key, {}), value)
-            namespaces.set_dialect_settings(db, namespace.id, key, merged)
-        namespace = namespaces.update_config(db, namespace, update) if update else namespaces.get(db, namespace.id)
+            merged = configurable[key].settings.validate(namespace.settings_of(key), value)
+            namespaces.set_dialect_settings(provider.store, namespace.id, key, merged)
+        namespace = namespaces.update_config(provider.store, namespace.id, update) if update \
+            else namespaces.get(provider.store, namespace.id)
         if faults is not None:
             _set_faults_in(db, namespace.id, faults)
     for key in dialect_updates:
-        _sync_dialect_endpoint(provider, dialect_configs[key], key, namespace)
+        # A dialect whose settings name a callback URL (GovPay+'s update_url) owns one webhook endpoint.
+        provider.webhooks.endpoints.set_owned(namespace.id, key, configurable[key].settings.owned_endpoint(namespace))
     return namespace
-
-
-def _sync_dialect_endpoint(provider, module, key: str, namespace: Namespace) -> None:
-    """A dialect whose settings name a callback URL (GovPay+'s update_url) owns one webhook endpoint."""
-    url = module.current(namespace).get("update_url")
-    values = {"url": url, "scheme": key, "dialect": module.DIALECT} if url else None
-    provider.webhooks.set_source_endpoint(namespace, key, values)
 
 
 def set_faults(provider, namespace: Namespace, update: dict) -> dict:

@@ -26,29 +26,27 @@ from flask import request
 from flask import session
 from flask import url_for
 
-from .. import journal
-from .. import snapshots
-from ..clock import iso_ms
 from ..control import settings as control_settings
 from ..domain import agreements
+from ..domain import durations
 from ..domain import mandates
 from ..domain import namespaces
 from ..domain import payments
 from ..domain import refunds
+from ..domain import snapshots
 from ..domain.errors import DomainError
 from ..domain.namespace_config import DELAY_KEYS
 from ..domain.namespace_config import RATE_KEYS
 from ..domain.refunds import NewRefund
-from ..scheduler import ClockError
-from ..scheduler import pending_jobs
-from ..webhooks import endpoints
-from . import durations
+from ..runtime import clock
+from ..runtime.clock import ClockError
+from ..runtime.clock import iso_ms
+from ..web import journal
 from . import views
 
 PREFIX = "/_mock/ui"
 PAGE_SIZE = 25
-# Signing schemes QA may pick for an endpoint (GovPay+'s comes with its settings' update_url).
-MANUAL_SCHEMES = ("hyperswitch", "govuk", "standard")
+QUICK_DURATIONS = ("1m", "5m", "15m", "1h", "1d")  # the clock page's buttons
 MAX_PAGE = 1_000_000
 CSRF_KEY = "dashboard_csrf"
 
@@ -81,11 +79,7 @@ def injected_error():
 
 
 def is_api_call() -> bool:
-    return False  # the dashboard is not a provider API: not journalled, never faulted
-
-
-def api_namespace() -> None:
-    return None  # the dashboard is never faulted: it is how QA turns faults off
+    return False  # the dashboard is not a provider API: not journalled, never faulted (QA turns faults off here)
 
 
 def _error_page(status: int, heading: str, message: str):
@@ -107,8 +101,7 @@ def _domain_error(error: DomainError):
 def _namespace():
     """From ?ns= (links carry it), else the last one chosen, else the default namespace."""
     wanted = request.args.get("ns") or request.form.get("ns") or session.get("dashboard_ns") or namespaces.DEFAULT_ID
-    with _store().read() as db:
-        namespace = namespaces.get(db, wanted)
+    namespace = namespaces.get(_store(), wanted)
     session["dashboard_ns"] = namespace.id
     g.namespace = namespace
     return namespace
@@ -183,9 +176,8 @@ def namespaces_page():
 def _namespaces_view(status: int = 200, import_error: str | None = None):
     current = _namespace()
     page = _page_number()
-    with _store().read() as db:
-        listed, total = namespaces.page(db, PAGE_SIZE, (page - 1) * PAGE_SIZE)
-        rows = [views.namespace_row(db, n) for n in listed]
+    listed, total = namespaces.page(_store(), PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    rows = [views.namespace_row(n) for n in listed]
     return _page("namespaces.html", "namespaces", http_status=status, rows=rows, current=current,
                  import_error=import_error, page=page, total=total, pages=max(1, -(-total // PAGE_SIZE)),
                  status=None, query=None)
@@ -201,8 +193,7 @@ def import_snapshot():
     if document is None:
         return _namespaces_view(400, "That file is not a JSON snapshot.")
     try:
-        with _store().write() as db:
-            created = snapshots.import_(db, document)
+        created = snapshots.import_(_store(), _provider().key_specs, document)
     except DomainError as error:
         return _namespaces_view(400, error.message)
     return redirect(url_for("dashboard.payments_page", ns=created.id,
@@ -212,8 +203,8 @@ def import_snapshot():
 
 @bp.post("/namespaces")
 def create_namespace():
-    with _store().write() as db:
-        created = namespaces.create(db, clock_mode="virtual" if request.form.get("clock") == "virtual" else "system")
+    created = namespaces.create(_store(), _provider().key_specs,
+                                clock_mode="virtual" if request.form.get("clock") == "virtual" else "system")
     return redirect(url_for("dashboard.payments_page", ns=created.id, notice=f"Created {created.id}"), code=303)
 
 
@@ -227,7 +218,7 @@ def payments_page():
     if status not in views.STATUS_CHOICES:
         status = None  # an unknown filter shows everything, as "any" does
     page = _page_number()
-    rows, total = views.payment_rows(_store(), current_app.extensions["checkout_adapters"], namespace, status,
+    rows, total = views.payment_rows(_store(), _provider().dialects, namespace, status,
                                      query, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     context = dict(rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)), status=status,
                    query=query, statuses=views.STATUS_CHOICES)
@@ -239,7 +230,7 @@ def payments_page():
 @bp.get("/payments/<payment_id>")
 def payment_page(payment_id: str):
     namespace = _namespace()
-    detail = views.payment_detail(_store(), _provider().webhooks, current_app.extensions["checkout_adapters"],
+    detail = views.payment_detail(_store(), _provider().webhooks, _provider().dialects,
                                   namespace, payment_id)
     template = "_payment_live.html" if request.args.get("fragment") == "live" else "payment.html"
     return _page(template, "payments", **detail)
@@ -248,7 +239,7 @@ def payment_page(payment_id: str):
 def _refuse_unless_the_api_can(namespace, payment_id: str, action: str):
     """The dashboard does only what the payment's dialect lets a merchant do by API."""
     payment = payments.get_payment(_store(), namespace.id, payment_id)
-    if action not in views.merchant_actions(payment, current_app.extensions["checkout_adapters"]):
+    if action not in views.merchant_actions(payment, _provider().dialects):
         return _back("payment_page", problem=f"{payment.dialect} has no {action} API, so the dashboard offers none",
                      payment_id=payment_id)
     return None
@@ -283,7 +274,7 @@ def refund(payment_id: str):
 
     def create():
         new = NewRefund(payment_id=payment_id, amount=_amount(request.form.get("amount")),
-                        reason="refunded from the dashboard", **views.refund_id_shape(payment.dialect))
+                        reason="refunded from the dashboard", **views.refund_id_shape(_provider().dialect(payment.dialect)))
         return refunds.create_refund(_store(), namespace.id, new)
 
     return _act(create, "Refund created", payment_id=payment_id)
@@ -332,26 +323,27 @@ def webhooks_page():
     if status not in (None, "pending", "failed", "delivered", "given_up"):
         status = None
     page = _page_number()
-    rows, total = _provider().webhooks.list_deliveries(namespace.id, status=status, limit=PAGE_SIZE,
+    rows, total = _provider().webhooks.log.list_deliveries(namespace.id, status=status, limit=PAGE_SIZE,
                                                        offset=(page - 1) * PAGE_SIZE, newest_first=True)
     context = dict(rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)), status=status)
     if request.args.get("fragment") == "rows":
         return _page("_delivery_rows.html", "webhooks", **context)
-    with _store().read() as db:
-        listed = [endpoints.to_json(e, namespace) for e in endpoints.list_for(db, namespace.id)]
-    return _page("webhooks.html", "webhooks", endpoints=listed, schemes=MANUAL_SCHEMES, **context)
+    schemes = [name for name, scheme in _provider().webhooks.endpoints.schemes.items() if scheme.manual]
+    return _page("webhooks.html", "webhooks", endpoints=_provider().webhooks.endpoints.list(namespace.id),
+                 schemes=schemes, **context)
 
 
 @bp.post("/webhooks/endpoints")
 def add_endpoint():
     namespace = _namespace()
-    values = {"url": request.form.get("url", "").strip(), "scheme": request.form.get("scheme", "hyperswitch")}
+    endpoints = _provider().webhooks.endpoints
+    values = {"url": request.form.get("url", "").strip(),
+              "scheme": request.form.get("scheme", endpoints.default_scheme)}
     try:
-        with _store().write() as db:
-            created = endpoints.create(db, namespace, values, _provider().webhooks.known_events, namespace.now_ms())
+        created = endpoints.create(namespace.id, values)
     except DomainError as error:
         return _back("webhooks_page", problem=error.message)
-    return _back("webhooks_page", notice=f"Endpoint {created.id} added")
+    return _back("webhooks_page", notice=f"Endpoint {created['id']} added")
 
 
 @bp.post("/webhooks/endpoints/<endpoint_id>")
@@ -359,18 +351,16 @@ def change_endpoint(endpoint_id: str):
     """One of: enable, disable, delete, or a new url."""
     namespace = _namespace()
     action = request.form.get("action")
+    endpoints = _provider().webhooks.endpoints
     try:
-        with _store().write() as db:
-            if action == "delete":
-                endpoints.get(db, namespace.id, endpoint_id)
-                endpoints.delete(db, namespace.id, endpoint_id)
-                return _back("webhooks_page", notice=f"Endpoint {endpoint_id} deleted")
-            changes = {"enable": {"enabled": True}, "disable": {"enabled": False},
-                       "url": {"url": request.form.get("url", "").strip()}}.get(action)
-            if changes is None:
-                return _back("webhooks_page", problem=f"Unknown endpoint action {action!r}")
-            endpoints.update(db, namespace, endpoint_id, changes, _provider().webhooks.known_events,
-                             namespace.now_ms())
+        if action == "delete":
+            endpoints.delete(namespace.id, endpoint_id)
+            return _back("webhooks_page", notice=f"Endpoint {endpoint_id} deleted")
+        changes = {"enable": {"enabled": True}, "disable": {"enabled": False},
+                   "url": {"url": request.form.get("url", "").strip()}}.get(action)
+        if changes is None:
+            return _back("webhooks_page", problem=f"Unknown endpoint action {action!r}")
+        endpoints.update(namespace.id, endpoint_id, changes)
     except DomainError as error:
         return _back("webhooks_page", problem=error.message)
     return _back("webhooks_page", notice=f"Endpoint {endpoint_id} updated")
@@ -420,7 +410,7 @@ def settings_page():
 
 def _settings_view(namespace, errors: dict | None = None, values: dict | None = None, status: int = 200,
                    notice: str | None = None):
-    config = control_settings.config_view(namespace, current_app.extensions.get("dialect_config", {}))
+    config = control_settings.config_view(_provider(), namespace)
     faults = control_settings.faults_view(_provider(), namespace)
     form = values or views.settings_form(config, faults["webhooks"], faults["api"])
     return _page("settings.html", "settings", http_status=status, form=form, errors=errors or {}, rate_keys=RATE_KEYS,
@@ -441,8 +431,8 @@ def save_settings():
     if config_update.get("seed") == namespace.seed:
         del config_update["seed"]  # unchanged: saving other settings must not restart the random sequence
     try:
-        control_settings.apply_config(_provider(), current_app.extensions.get("dialect_config", {}), namespace,
-                                      config_update, faults={"webhooks": faults_update, "api": api_update})
+        control_settings.apply_config(_provider(), namespace, config_update,
+                                      faults={"webhooks": faults_update, "api": api_update})
     except DomainError as error:
         field = views.form_field_for((error.details or {}).get("field", ""), error.message)
         return _settings_view(namespace, {field: error.message}, values, 400)
@@ -459,12 +449,11 @@ def clock_page():
 
 
 def _clock_view(namespace, ran: list | None = None, problem: str | None = None, status: int = 200):
-    with _store().read() as db:
-        namespace = g.namespace = namespaces.get(db, namespace.id)  # the header shows the time after an advance
-        jobs = pending_jobs(db, namespace.id)
-        shown = views.job_rows(db, _provider().webhooks, namespace.id, jobs[:50])
+    namespace = g.namespace = namespaces.get(_store(), namespace.id)  # the header shows the time after an advance
+    jobs = _provider().scheduler.pending(namespace.id)
+    shown = views.job_rows(_store(), _provider().webhooks.log, namespace.id, jobs[:50])
     return _page("clock.html", "clock", http_status=status, now=iso_ms(namespace.now_ms()), mode=namespace.clock_mode,
-                 jobs=shown, job_count=len(jobs), ran=ran, problem=problem, quick=durations.QUICK)
+                 jobs=shown, job_count=len(jobs), ran=ran, problem=problem, quick=QUICK_DURATIONS)
 
 
 @bp.post("/clock/advance")
@@ -475,7 +464,7 @@ def advance_clock():
         seconds = durations.parse(request.form.get("quick") or request.form.get("duration", ""))
         # Said before they run: afterwards a payment job cannot tell whether it was the one that acted.
         effects = _effects_of_jobs_due_within(namespace, seconds)
-        ran = _provider().scheduler.advance(namespace.id, seconds)
+        ran = clock.advance(_provider().scheduler, namespace.id, seconds)
     except durations.DurationError as error:
         return _clock_view(namespace, problem=str(error), status=400)
     except ClockError as error:
@@ -484,10 +473,9 @@ def advance_clock():
 
 
 def _effects_of_jobs_due_within(namespace, seconds: float) -> dict[int, str]:
-    with _store().read() as db:
-        until = namespaces.get(db, namespace.id).now_ms() + int(round(seconds * 1000))
-        due = [job for job in pending_jobs(db, namespace.id) if job["due_at"] <= until]
-        return {job["id"]: views.job_effect(db, _provider().webhooks, namespace.id, job) for job in due}
+    until = namespaces.get(_store(), namespace.id).now_ms() + int(round(seconds * 1000))
+    due = [job for job in _provider().scheduler.pending(namespace.id) if job["due_at"] <= until]
+    return {job["id"]: views.job_effect(_store(), _provider().webhooks.log, namespace.id, job) for job in due}
 
 
 @bp.post("/clock/mode")
@@ -495,8 +483,7 @@ def clock_mode():
     namespace = _namespace()
     mode = request.form.get("mode")
     try:
-        control_settings.apply_config(_provider(), current_app.extensions.get("dialect_config", {}), namespace,
-                                      {"clock": mode})
+        control_settings.apply_config(_provider(), namespace, {"clock": mode})
     except DomainError as error:
         return _clock_view(namespace, problem=error.message, status=400)
     return _back("clock_page", notice=f"The clock is now {mode}")
@@ -508,10 +495,8 @@ def clock_mode():
 @bp.get("/api")
 def api_page():
     namespace = _namespace()
-    base = _provider().base_url()
-    govpay = current_app.extensions.get("dialect_config", {}).get("govpay_lk")
-    key = govpay.api_key(namespace) if govpay else None
-    return _page("api.html", "api", dialects=views.api_dialects(current_app.url_map, namespace, base, key))
+    return _page("api.html", "api", dialects=views.api_dialects(current_app.url_map, _provider().dialects.values(),
+                                                                namespace, _provider().base_url()))
 
 
 

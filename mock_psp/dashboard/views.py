@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import json
-import string
 from typing import Any
 
-from mock_psp.checkout.adapters import money as checkout_money
-
-from .. import api_faults
-from ..clock import iso_ms
+from ..checkout.adapters import money as checkout_money
 from ..domain import jobs
 from ..domain import payments as p
 from ..domain import refunds
 from ..domain.errors import DomainError
 from ..domain.namespace_config import DELAY_KEYS
 from ..domain.namespace_config import RATE_KEYS
+from ..domain.namespaces import Listed
 from ..domain.namespaces import Namespace
+from ..runtime.clock import iso_ms
+from ..web import api_faults
 
 STATUS_CHOICES = (p.CREATED, p.CUSTOMER_ACTION, p.PROCESSING, p.AUTHORIZED, p.CAPTURED, p.PARTIALLY_CAPTURED,
                   p.FAILED, p.CANCELLED, p.EXPIRED)
@@ -34,23 +33,22 @@ def money(amount: int | None, currency: str | None) -> str:
 # -- namespaces ---------------------------------------------------------------------------------
 
 
-def namespace_row(db, namespace: Namespace) -> dict:
-    count = db.execute("SELECT count(*) FROM payments WHERE namespace_id = ?", [namespace.id]).fetchone()[0]
+def namespace_row(listed: Listed) -> dict:
+    namespace = listed.namespace
     return {"id": namespace.id, "default": namespace.is_default, "created_at": iso_ms(namespace.created_at),
-            "clock": namespace.clock_mode, "now": iso_ms(namespace.now_ms()), "payments": count,
-            "merchant_id": namespace.hyperswitch.merchant_id}
+            "clock": namespace.clock_mode, "now": iso_ms(namespace.now_ms()), "payments": listed.payments}
 
 
 # -- payments -----------------------------------------------------------------------------------
 
 
-def payment_rows(store, adapters: dict, namespace: Namespace, status: str | None, query: str, limit: int,
+def payment_rows(store, dialects: dict, namespace: Namespace, status: str | None, query: str, limit: int,
                  offset: int) -> tuple[list[dict], int]:
     """Newest first; ``query`` matches part of the payment id or the reference."""
     found, total = p.list_payments(store, namespace.id, p.PaymentFilter(
         statuses=(status,) if status in STATUS_CHOICES else None, contains=query or None, limit=limit,
         offset=offset), with_total=True)
-    return [{**payment_summary(payment, adapters),
+    return [{**payment_summary(payment, dialects),
              "refunded": refunded_text(payment, refunds.totals_for(store, namespace.id, payment.id))}
             for payment in found], total
 
@@ -64,30 +62,30 @@ def refunded_text(payment: p.Payment, totals: refunds.RefundTotals) -> str:
     return ", ".join(parts)
 
 
-def public_status(payment: p.Payment, adapters: dict) -> str:
-    adapter = adapters.get(payment.dialect)
-    return adapter.public_status(payment) if adapter else payment.status
+def public_status(payment: p.Payment, dialects: dict) -> str:
+    dialect = dialects.get(payment.dialect)
+    return dialect.checkout.public_status(payment) if dialect else payment.status
 
 
-def payment_summary(payment: p.Payment, adapters: dict) -> dict:
+def payment_summary(payment: p.Payment, dialects: dict) -> dict:
     return {"id": payment.id, "dialect": payment.dialect, "status": payment.status,
-            "public_status": public_status(payment, adapters), "amount": money(payment.amount, payment.currency),
+            "public_status": public_status(payment, dialects), "amount": money(payment.amount, payment.currency),
             "reference": payment.reference or "", "description": payment.description or "",
             "waiting_for": payment.customer_action or "", "created_at": iso_ms(payment.created_at),
             "updated_at": iso_ms(payment.updated_at)}
 
 
-def payment_detail(store, engine, adapters: dict, namespace: Namespace, payment_id: str) -> dict:
+def payment_detail(store, engine, dialects: dict, namespace: Namespace, payment_id: str) -> dict:
     payment = p.get_payment(store, namespace.id, payment_id)
     totals = refunds.totals_for(store, namespace.id, payment_id)
     refundable = max(0, payment.amount_captured - totals.submitted) if payment.status in p.ACTIONS["refund"] else 0
     def allowed(action: str) -> bool:
-        return action in merchant_actions(payment, adapters)
+        return action in merchant_actions(payment, dialects)
 
-    deliveries, _ = engine.list_deliveries(namespace.id, payment_id=payment_id, limit=100)
+    deliveries, _ = engine.log.list_deliveries(namespace.id, payment_id=payment_id, limit=100)
     card = (payment.payment_method_data or {}).get("card") or {}
     fields = [("Dialect", payment.dialect), ("Status", payment.status),
-              ("Provider status", public_status(payment, adapters)),
+              ("Provider status", public_status(payment, dialects)),
               ("Amount", money(payment.amount, payment.currency)),
               ("Captured", money(payment.amount_captured, payment.currency)),
               ("Refunded", money(totals.succeeded, payment.currency)),
@@ -111,22 +109,21 @@ def payment_detail(store, engine, adapters: dict, namespace: Namespace, payment_
         "can_capture": allowed("capture") and payment.status == p.AUTHORIZED and payment.customer_action is None,
         "can_cancel": allowed("cancel") and payment.status in p.ACTIONS["cancel"],
         "can_refund": allowed("refund") and refundable > 0, "refundable": refundable,
-        "no_api_actions": not merchant_actions(payment, adapters),
+        "no_api_actions": not merchant_actions(payment, dialects),
         "capturable": payment.amount - payment.amount_captured,
         "metadata": json.dumps(payment.metadata, indent=1) if payment.metadata else None,
     }
 
 
-def merchant_actions(payment: p.Payment, adapters: dict) -> frozenset[str]:
-    adapter = adapters.get(payment.dialect)
-    return adapter.merchant_actions if adapter else frozenset()
+def merchant_actions(payment: p.Payment, dialects: dict) -> frozenset[str]:
+    dialect = dialects.get(payment.dialect)
+    return dialect.checkout.merchant_actions if dialect else frozenset()
 
 
-def refund_id_shape(dialect: str) -> dict:
+def refund_id_shape(dialect) -> dict:
     """Refund ids as the dialect makes them (GOV.UK Pay: 26 lowercase characters, no prefix)."""
-    if dialect == "govuk":
-        return {"id_prefix": "", "id_length": 26, "id_alphabet": string.ascii_lowercase + string.digits}
-    return {}
+    shape = dialect.refund_ids
+    return {"id_prefix": shape.prefix, "id_length": shape.length, "id_alphabet": shape.alphabet}
 
 
 # -- settings -----------------------------------------------------------------------------------
@@ -244,21 +241,21 @@ def form_field_for(domain_field: str, message: str) -> str:
 # -- clock and APIs -----------------------------------------------------------------------------
 
 
-def job_rows(db, engine, namespace_id: str, jobs: list[dict]) -> list[dict]:
-    """Waiting jobs with what each would do if it ran now."""
-    return [{**job_row(job), "effect": job_effect(db, engine, namespace_id, job)} for job in jobs]
+def job_rows(store, log, namespace_id: str, waiting: list[dict]) -> list[dict]:
+    """Waiting jobs with what each would do if it ran now (``log``: the webhooks' delivery log)."""
+    return [{**job_row(job), "effect": job_effect(store, log, namespace_id, job)} for job in waiting]
 
 
-def job_effect(db, engine, namespace_id: str, job: dict) -> str:
+def job_effect(store, log, namespace_id: str, job: dict) -> str:
     payload = job.get("payload") or {}
     if job["kind"] == "webhook.deliver":
-        return delivery_effect(engine, namespace_id, payload.get("delivery_id", ""))
-    return jobs.describe(db, namespace_id, job["kind"], payload) or ""
+        return delivery_effect(log, namespace_id, payload.get("delivery_id", ""))
+    return jobs.describe(store, namespace_id, job["kind"], payload) or ""
 
 
-def delivery_effect(engine, namespace_id: str, delivery_id: str) -> str:
+def delivery_effect(log, namespace_id: str, delivery_id: str) -> str:
     try:
-        delivery = engine.get_delivery(namespace_id, delivery_id)
+        delivery = log.get_delivery(namespace_id, delivery_id)
     except DomainError:
         return "nothing: the delivery is gone"
     attempt = delivery["attempt_count"] + 1
@@ -273,29 +270,23 @@ def job_row(job: dict) -> dict:
             "state": job.get("state", "pending"), "error": job.get("error"), "payment_id": payload.get("payment_id")}
 
 
-UPSTREAM = {
-    "hyperswitch": ("Hyperswitch", "/hyperswitch", "api-key: <secret key>", "https://api-reference.hyperswitch.io/",
-                    "https://github.com/juspay/hyperswitch/blob/main/api-reference/v1/openapi_spec_v1.json",
-                    "docs/hyperswitch.md"),
-    "govuk": ("GOV.UK Pay", "/govuk", "Authorization: Bearer <API key>",
-              "https://docs.payments.service.gov.uk/api_reference/",
-              "https://github.com/alphagov/pay-publicapi/blob/master/openapi/publicapi_spec.json", "docs/govuk.md"),
-    "govpay-lk": ("GovPay+ (Sri Lanka)", "/govpay-lk", "Authorization: Bearer <govpay_lk api_key> (status inquiry)",
-                  None, None, "docs/govpay-lk.md"),
-    "control": ("Control API (mock-psp)", "/_mock", "X-Mock-Namespace: <namespace id>", None, None,
-                "docs/control-api.md"),
-}
+# The provider's own API beside the dialects': (title, prefix, auth, our documentation).
+CONTROL_API = ("Control API (mock-psp)", "/_mock", "X-Mock-Namespace: <namespace id>", "docs/control-api.md")
 
 
-def api_dialects(url_map, namespace: Namespace, base: str, govpay_key: str | None) -> list[dict]:
-    keys = {"hyperswitch": namespace.hyperswitch.api_key, "govuk": namespace.govuk.api_key,
-            "govpay-lk": govpay_key, "control": namespace.id}
+def api_dialects(url_map, dialects, namespace: Namespace, base: str) -> list[dict]:
+    """Each API the provider serves, with its routes and this namespace's key for it."""
+    described = [(d.name, d.title, d.prefix, d.docs.auth,
+                  namespace.keys_of(d.key).get(d.docs.shown_key), d.docs.reference, d.docs.openapi, d.docs.ours)
+                 for d in dialects]
+    title, prefix, auth, ours = CONTROL_API
+    described.append(("control", title, prefix, auth, namespace.id, None, None, ours))
     out = []
-    for name, (title, prefix, auth, docs, openapi, ours) in UPSTREAM.items():
+    for name, title, prefix, auth, key, docs, openapi, ours in described:
         routes = sorted({(rule.rule, ", ".join(sorted(m for m in rule.methods if m not in ("HEAD", "OPTIONS"))))
                          for rule in url_map.iter_rules()
                          if rule.rule.startswith(prefix + "/") and not rule.rule.startswith("/_mock/ui")})
-        out.append({"name": name, "title": title, "base": base + prefix, "auth": auth, "key": keys[name],
+        out.append({"name": name, "title": title, "base": base + prefix, "auth": auth, "key": key,
                     "docs": docs, "openapi": openapi, "ours": ours, "routes": routes})
     return out
 

@@ -14,7 +14,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from ..store import Store
+from ..runtime.store import Store
 from . import namespaces
 from .errors import TOKEN_INVALID
 from .errors import DomainError
@@ -22,7 +22,7 @@ from .errors import DomainError
 
 def issue(store: Store, namespace_id: str, payment_id: str) -> str:
     with store.write() as db:
-        namespace = namespaces.get(db, namespace_id)
+        namespace = namespaces.get(store, namespace_id)
         count = db.execute("SELECT count(*) FROM access_tokens WHERE namespace_id = ? AND payment_id = ?",
                            [namespace_id, payment_id]).fetchone()[0]
         digest = hashlib.blake2b(f"{namespace.seed}:{namespace_id}:{payment_id}:{count}".encode(),
@@ -39,7 +39,7 @@ def redeem(store: Store, token: str) -> tuple[str, str]:
         row = db.execute("SELECT * FROM access_tokens WHERE token = ?", [token]).fetchone()
         if row is None or row["used_at"] is not None:
             raise DomainError(TOKEN_INVALID, "this link is unknown or has been used", {"token": token})
-        namespace = namespaces.get(db, row["namespace_id"])
+        namespace = namespaces.get(store, row["namespace_id"])
         db.execute("UPDATE access_tokens SET used_at = ? WHERE token = ?", [namespace.now_ms(), token])
         return row["namespace_id"], row["payment_id"]
 
@@ -90,7 +90,7 @@ def open_checkout(store: Store, namespace_id: str, payment_id: str, mode: str = 
     """Start a browser's visit to the checkout for a payment; the id is a secret for that browser."""
     session = CheckoutSession("cs_" + secrets.token_urlsafe(18), namespace_id, payment_id, mode, parent_origin)
     with store.write() as db:
-        namespace = namespaces.get(db, namespace_id)
+        namespace = namespaces.get(store, namespace_id)
         db.execute(
             "INSERT INTO checkout_sessions (id, namespace_id, payment_id, mode, parent_origin, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from ..store import Store
+from ..runtime.store import Store
 from .errors import INVALID_STATE
 from .errors import NOT_FOUND
 from .errors import DomainError
@@ -61,10 +61,10 @@ def create(store: Store, namespace_id: str, reference: str, description: str, us
             """INSERT INTO agreements (namespace_id, id, reference, description, user_identifier, status, created_at)
                VALUES (?, ?, ?, ?, ?, ?, ?)""",
             [namespace_id, agreement_id, reference, description, user_identifier, CREATED, work.now])
-        return load(work.db, namespace_id, agreement_id)
+        return _load(work, agreement_id)
 
 
-def load(db: Database, namespace_id: str, agreement_id: str) -> Agreement:
+def _read(db: Database, namespace_id: str, agreement_id: str) -> Agreement:
     row = db.execute("SELECT * FROM agreements WHERE namespace_id = ? AND id = ?", [namespace_id, agreement_id])
     found = row.fetchone()
     if found is None:
@@ -72,9 +72,13 @@ def load(db: Database, namespace_id: str, agreement_id: str) -> Agreement:
     return Agreement.from_row(found)
 
 
+def _load(work: Work, agreement_id: str) -> Agreement:
+    return _read(work.db, work.namespace.id, agreement_id)
+
+
 def get(store: Store, namespace_id: str, agreement_id: str) -> Agreement:
     with store.read() as db:
-        return load(db, namespace_id, agreement_id)
+        return _read(db, namespace_id, agreement_id)
 
 
 def search(store: Store, namespace_id: str, reference: str | None, status: str | None, limit: int,
@@ -98,13 +102,13 @@ def search(store: Store, namespace_id: str, reference: str | None, status: str |
 def cancel(store: Store, namespace_id: str, agreement_id: str) -> Agreement:
     """Only an active agreement can be cancelled."""
     with unit_of_work(store, namespace_id) as work:
-        agreement = load(work.db, namespace_id, agreement_id)
+        agreement = _load(work, agreement_id)
         if agreement.status != ACTIVE:
             raise DomainError(INVALID_STATE, f"agreement {agreement_id} is {agreement.status}, not active",
                               {"object": "agreement", "object_id": agreement_id, "status": agreement.status})
         work.db.execute("UPDATE agreements SET status = ?, cancelled_at = ? WHERE namespace_id = ? AND id = ?",
                         [CANCELLED, work.now, namespace_id, agreement_id])
-        return load(work.db, namespace_id, agreement_id)
+        return _load(work, agreement_id)
 
 
 def activate(work: Work, agreement_id: str, card: dict[str, Any]) -> None:
@@ -116,9 +120,9 @@ def activate(work: Work, agreement_id: str, card: dict[str, Any]) -> None:
         [ACTIVE, json.dumps(card), work.now, work.namespace.id, agreement_id])
 
 
-def usable_card(db: Database, namespace_id: str, agreement_id: str) -> dict:
+def usable_card(work: Work, agreement_id: str) -> dict:
     """The saved card of an active agreement (DomainError otherwise: not found, or not active)."""
-    agreement = load(db, namespace_id, agreement_id)
+    agreement = _load(work, agreement_id)
     if agreement.status != ACTIVE or not agreement.instrument:
         raise DomainError(INVALID_STATE, f"agreement {agreement_id} must be active",
                           {"object": "agreement", "object_id": agreement_id, "status": agreement.status})

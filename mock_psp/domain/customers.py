@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from ..store import Store
+from ..runtime.store import Store
 from .errors import DUPLICATE
 from .errors import INVALID_STATE
 from .errors import NOT_FOUND
@@ -64,31 +64,39 @@ def _redacted(customer_id: str) -> DomainError:
                        {"object": "customer", "object_id": customer_id, "status": "redacted"})
 
 
-def _find(db: Database, namespace_id: str, customer_id: str) -> Customer | None:
+def _read(db: Database, namespace_id: str, customer_id: str) -> Customer | None:
     row = db.execute("SELECT * FROM customers WHERE namespace_id = ? AND id = ?", [namespace_id, customer_id])
     found = row.fetchone()
     return Customer.from_row(found) if found else None
 
 
-def load(db: Database, namespace_id: str, customer_id: str) -> Customer:
-    found = _find(db, namespace_id, customer_id)
+def _read_or_fail(db: Database, namespace_id: str, customer_id: str) -> Customer:
+    found = _read(db, namespace_id, customer_id)
     if found is None:
         raise not_found(customer_id)
     return found
 
 
+def _find(work: Work, customer_id: str) -> Customer | None:
+    return _read(work.db, work.namespace.id, customer_id)
+
+
+def _load(work: Work, customer_id: str) -> Customer:
+    return _read_or_fail(work.db, work.namespace.id, customer_id)
+
+
 def get(store: Store, namespace_id: str, customer_id: str) -> Customer:
     with store.read() as db:
-        return load(db, namespace_id, customer_id)
+        return _read_or_fail(db, namespace_id, customer_id)
 
 
 def create(store: Store, namespace_id: str, customer_id: str | None, values: dict, extra: dict) -> Customer:
     with unit_of_work(store, namespace_id) as work:
-        return insert(work, customer_id or "cus_" + work.draws.token(20, ALPHANUMERIC), values, extra)
+        return _insert(work, customer_id or "cus_" + work.draws.token(20, ALPHANUMERIC), values, extra)
 
 
-def insert(work: Work, customer_id: str, values: dict, extra: dict | None = None) -> Customer:
-    existing = _find(work.db, work.namespace.id, customer_id)
+def _insert(work: Work, customer_id: str, values: dict, extra: dict | None = None) -> Customer:
+    existing = _find(work, customer_id)
     if existing is not None:
         raise _redacted(customer_id) if existing.redacted else _error(
             DUPLICATE, customer_id, f"customer {customer_id} already exists")
@@ -96,7 +104,7 @@ def insert(work: Work, customer_id: str, values: dict, extra: dict | None = None
            "extra": json.dumps(extra or {}), **_stored(values)}
     work.db.execute(f"INSERT INTO customers ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                     list(row.values()))
-    return load(work.db, work.namespace.id, customer_id)
+    return _load(work, customer_id)
 
 
 def _stored(values: dict) -> dict:
@@ -110,11 +118,11 @@ def _stored(values: dict) -> dict:
 def update(store: Store, namespace_id: str, customer_id: str, values: dict, extra: dict | None = None) -> Customer:
     """Change the fields given (a null changes nothing)."""
     with unit_of_work(store, namespace_id) as work:
-        return change(work, customer_id, values, extra)
+        return _change(work, customer_id, values, extra)
 
 
-def change(work: Work, customer_id: str, values: dict, extra: dict | None = None) -> Customer:
-    customer = load(work.db, work.namespace.id, customer_id)
+def _change(work: Work, customer_id: str, values: dict, extra: dict | None = None) -> Customer:
+    customer = _load(work, customer_id)
     if customer.redacted:
         raise _redacted(customer_id)
     columns = _stored(values)
@@ -123,13 +131,13 @@ def change(work: Work, customer_id: str, values: dict, extra: dict | None = None
     if columns:
         work.db.execute(f"UPDATE customers SET {', '.join(f'{c} = ?' for c in columns)} "
                         "WHERE namespace_id = ? AND id = ?", [*columns.values(), work.namespace.id, customer_id])
-    return load(work.db, work.namespace.id, customer_id)
+    return _load(work, customer_id)
 
 
 def delete(store: Store, namespace_id: str, customer_id: str) -> Customer:
     """Redact the customer (its address keeps its country)."""
     with unit_of_work(store, namespace_id) as work:
-        customer = load(work.db, namespace_id, customer_id)
+        customer = _load(work, customer_id)
         if customer.redacted:
             raise _redacted(customer_id)
         if work.db.execute("SELECT 1 FROM mandates WHERE namespace_id = ? AND customer_id = ? AND status = 'active'",
@@ -141,7 +149,7 @@ def delete(store: Store, namespace_id: str, customer_id: str) -> Customer:
             f"UPDATE customers SET {', '.join(f'{c} = ?' for c in PERSONAL)}, address = ?, redacted = 1 "
             "WHERE namespace_id = ? AND id = ?",
             [*(REDACTED for _ in PERSONAL), json.dumps(address) if address else None, namespace_id, customer_id])
-        return load(work.db, namespace_id, customer_id)
+        return _load(work, customer_id)
 
 
 def list_all(store: Store, namespace_id: str, limit: int, offset: int) -> list[Customer]:
@@ -157,8 +165,8 @@ def for_payment(work: Work, customer: dict) -> None:
     (A redacted customer is left as it is.)"""
     customer_id = customer["id"]
     values = {key: customer.get(key) for key in ("name", "email", "phone", "phone_country_code")}
-    existing = _find(work.db, work.namespace.id, customer_id)
+    existing = _find(work, customer_id)
     if existing is None:
-        insert(work, customer_id, values)
+        _insert(work, customer_id, values)
     elif not existing.redacted and any(v is not None for v in values.values()):
-        change(work, customer_id, values)
+        _change(work, customer_id, values)

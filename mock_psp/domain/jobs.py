@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from sqlite_utils import Database
-
+from ..runtime.store import Store
 from . import payments
 from . import refunds
 from .errors import DomainError
@@ -17,14 +16,14 @@ HANDLERS = {
 }
 
 
-def describe(db: Database, namespace_id: str, kind: str, payload: dict) -> str | None:
+def describe(store: Store, namespace_id: str, kind: str, payload: dict) -> str | None:
     """What a waiting job would do if it ran now, in words (None: not a payment or refund job).
 
     Jobs are not withdrawn when a payment moves on; they check when they run. This says
     which of them still matter, using the same checks the handlers use."""
     if kind == "refund.complete":
         try:
-            refund = refunds.load(db, namespace_id, payload["refund_id"])
+            refund = refunds.get_refund(store, namespace_id, payload["refund_id"])
         except DomainError:
             return "nothing: the refund is gone"
         if refund.status != refunds.PENDING:
@@ -32,7 +31,7 @@ def describe(db: Database, namespace_id: str, kind: str, payload: dict) -> str |
         return "settles the refund (succeeds)" if payload.get("succeeds") else "settles the refund (fails)"
     if kind not in HANDLERS:
         return None
-    payment = payments.find(db, namespace_id, payload["payment_id"])
+    payment = payments.find_payment(store, namespace_id, payload["payment_id"])
     if payment is None:
         return "nothing: the payment is gone"
     if kind == "payment.complete":

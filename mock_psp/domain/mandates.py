@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from ..store import Store
+from ..runtime.store import Store
 from .errors import AMOUNT_TOO_LARGE
 from .errors import INVALID_FIELD
 from .errors import INVALID_STATE
@@ -63,16 +63,20 @@ def _error(code: str, mandate_id: str, kind: str, message: str, **details) -> Do
     return DomainError(code, message, {"object": "mandate", "object_id": mandate_id, "kind": kind, **details})
 
 
-def load(db: Database, namespace_id: str, mandate_id: str) -> Mandate:
+def _read(db: Database, namespace_id: str, mandate_id: str) -> Mandate:
     row = db.execute("SELECT * FROM mandates WHERE namespace_id = ? AND id = ?", [namespace_id, mandate_id]).fetchone()
     if row is None:
         raise _error(NOT_FOUND, mandate_id, "not_found", f"mandate {mandate_id} not found")
     return Mandate.from_row(row)
 
 
+def _load(work: Work, mandate_id: str) -> Mandate:
+    return _read(work.db, work.namespace.id, mandate_id)
+
+
 def get(store: Store, namespace_id: str, mandate_id: str) -> Mandate:
     with store.read() as db:
-        return load(db, namespace_id, mandate_id)
+        return _read(db, namespace_id, mandate_id)
 
 
 def latest(store: Store, namespace_id: str, limit: int) -> list[Mandate]:
@@ -111,10 +115,9 @@ def create_for(work: Work, request: dict, customer_id: str, payment_id: str, car
     return mandate_id
 
 
-def usable(db: Database, namespace_id: str, mandate_id: str, customer_id: str | None, amount: int,
-           currency: str | None) -> Mandate:
+def usable(work: Work, mandate_id: str, customer_id: str | None, amount: int, currency: str | None) -> Mandate:
     """The mandate an off-session payment names, if it may take this payment."""
-    mandate = load(db, namespace_id, mandate_id)
+    mandate = _load(work, mandate_id)
     if customer_id != mandate.customer_id:
         raise _error(INVALID_FIELD, mandate_id, "customer_mismatch", "customer_id must match mandate customer_id")
     if mandate.status != ACTIVE:
@@ -128,7 +131,7 @@ def usable(db: Database, namespace_id: str, mandate_id: str, customer_id: str | 
 
 def record_use(work: Work, mandate_id: str, amount: int) -> None:
     """A payment made with the mandate was authorised: a single-use mandate is spent."""
-    mandate = load(work.db, work.namespace.id, mandate_id)
+    mandate = _load(work, mandate_id)
     status = REVOKED if mandate.mandate_type == SINGLE_USE else mandate.status
     work.db.execute("UPDATE mandates SET amount_used = amount_used + ?, status = ? WHERE namespace_id = ? AND id = ?",
                     [amount, status, work.namespace.id, mandate_id])
@@ -136,9 +139,9 @@ def record_use(work: Work, mandate_id: str, amount: int) -> None:
 
 def revoke(store: Store, namespace_id: str, mandate_id: str) -> Mandate:
     with unit_of_work(store, namespace_id) as work:
-        mandate = load(work.db, namespace_id, mandate_id)
+        mandate = _load(work, mandate_id)
         if mandate.status == REVOKED:
             raise _error(INVALID_STATE, mandate_id, "validation", "Mandate has already been revoked")
         work.db.execute("UPDATE mandates SET status = ? WHERE namespace_id = ? AND id = ?",
                         [REVOKED, namespace_id, mandate_id])
-        return load(work.db, namespace_id, mandate_id)
+        return _load(work, mandate_id)

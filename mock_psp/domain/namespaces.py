@@ -1,22 +1,32 @@
-"""Namespaces: isolated merchant accounts, each with its keys, settings and clock."""
+"""Namespaces: isolated merchant accounts, each with its keys, settings and clock.
+
+A namespace holds, per dialect, the keys its provider hands a merchant (an API key,
+a webhook secret, ...): the dialect says which keys (:class:`KeySpec`), the
+namespace makes them. The default namespace's keys are derived from their labels,
+so they are the same on every machine (the README lists them); every other
+namespace gets random ones. The identifying keys find the namespace of a request.
+
+This module is the one that writes the ``namespaces`` table and the dialects' keys
+and settings; the clock columns are the namespace clock's (runtime/clock.py).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import secrets
+from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
-from sqlite_utils import Database
-
-from .. import clock as clocks
+from ..runtime import clock as clocks
+from ..runtime.store import Store
 from . import namespace_config
 from .errors import INVALID_CONFIG
 from .errors import NAMESPACE_NOT_FOUND
 from .errors import DomainError
-from .randomness import ALPHANUMERIC
-from .randomness import HEX
 from .randomness import Draws
 
 DEFAULT_ID = "ns_default"
@@ -30,18 +40,21 @@ DATA_TABLES = (
 
 
 @dataclass(frozen=True)
-class HyperswitchKeys:
-    merchant_id: str
-    profile_id: str
-    api_key: str
-    publishable_key: str
-    payment_response_hash_key: str
+class KeySpec:
+    """One key a namespace holds for a dialect: ``prefix`` + ``length`` characters of ``alphabet``."""
+
+    name: str
+    prefix: str
+    length: int
+    alphabet: str
+    # What the default namespace's key is derived from (so it is the same on every machine).
+    label: str
+    # A request presenting it belongs to this namespace: unique, and looked up.
+    identifies: bool = False
 
 
-@dataclass(frozen=True)
-class GovukKeys:
-    api_key: str
-    webhook_signing_secret: str
+# What every dialect keeps: {dialect key: its key specs}.
+KeySpecs = Mapping[str, Sequence[KeySpec]]
 
 
 @dataclass(frozen=True)
@@ -49,18 +62,19 @@ class Namespace:
     id: str
     is_default: bool
     created_at: int
-    hyperswitch: HyperswitchKeys
-    govuk: GovukKeys
     config: dict[str, Any]
     seed: int
     rng_counter: int
     clock_mode: str
     virtual_now: int | None
-    dialect_settings: dict
+    # {dialect key: {key name: value}}, e.g. keys["hyperswitch"]["api_key"]
+    keys: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # {dialect key: what the dialect keeps for this namespace}
+    dialect_settings: dict = field(default_factory=dict)
     scripted_outcomes: tuple[str, ...] = ()
     # Whether changes write outbox rows (set while a webhook endpoint listens).
     publishes_events: bool = False
-    # Whether API calls may be faulted (mock_psp/api_faults.py): lets every other call skip a write.
+    # Whether API calls may be faulted (mock_psp/web/api_faults.py): lets every other call skip a write.
     api_faults_active: bool = False
 
     @property
@@ -73,6 +87,15 @@ class Namespace:
     def draws(self) -> Draws:
         return Draws(self.seed, self.rng_counter)
 
+    def keys_of(self, dialect_key: str) -> Mapping[str, str]:
+        return self.keys.get(dialect_key, {})
+
+    def settings_of(self, dialect_key: str) -> dict:
+        return self.dialect_settings.get(dialect_key, {})
+
+
+# -- keys ---------------------------------------------------------------------------------------
+
 
 def _stable_token(label: str, length: int, alphabet: str) -> str:
     digest = hashlib.sha512(f"mock-psp default namespace: {label}".encode()).digest()
@@ -83,49 +106,136 @@ def _random_token(length: int, alphabet: str) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
-def _new_keys(token) -> tuple[HyperswitchKeys, GovukKeys]:
-    hyperswitch = HyperswitchKeys(
-        merchant_id="merchant_" + token("merchant", 12, "0123456789"),
-        profile_id="pro_" + token("profile", 20, ALPHANUMERIC),
-        api_key="snd_" + token("api key", 64, ALPHANUMERIC),
-        publishable_key="pk_snd_" + token("publishable key", 32, HEX),
-        payment_response_hash_key=token("hash key", 64, ALPHANUMERIC),
-    )
-    govuk = GovukKeys(
-        api_key="api_test_" + token("govuk api key", 58, "0123456789abcdefghijklmnopqrstuvwxyz"),
-        webhook_signing_secret="webhook_test_" + token("govuk webhook secret", 40, "0123456789abcdefghijklmnopqrstuvwxyz"),
-    )
-    return hyperswitch, govuk
+def new_key(spec: KeySpec, default: bool) -> str:
+    token = _stable_token(spec.label, spec.length, spec.alphabet) if default else \
+        _random_token(spec.length, spec.alphabet)
+    return spec.prefix + token
 
 
-def default_keys() -> tuple[HyperswitchKeys, GovukKeys]:
+def default_keys(specs: KeySpecs) -> dict[str, dict[str, str]]:
     """The default namespace's keys: the same on every machine, documented in the README."""
-    return _new_keys(lambda label, n, alphabet: _stable_token(label, n, alphabet))
+    return {dialect: {spec.name: new_key(spec, default=True) for spec in dialect_specs}
+            for dialect, dialect_specs in specs.items()}
 
 
-def _from_row(row) -> Namespace:
+def _add_keys(db, namespace_id: str, is_default: bool, specs: KeySpecs) -> None:
+    """Make the keys the namespace lacks (all of them when it is new; a new dialect's when it is not)."""
+    have = {(r["dialect"], r["name"]) for r in db.execute(
+        "SELECT dialect, name FROM dialect_keys WHERE namespace_id = ?", [namespace_id])}
+    rows = [[namespace_id, dialect, spec.name, new_key(spec, is_default), int(spec.identifies)]
+            for dialect, dialect_specs in specs.items() for spec in dialect_specs if (dialect, spec.name) not in have]
+    if rows:
+        db.conn.executemany("INSERT INTO dialect_keys (namespace_id, dialect, name, value, identifies) "
+                            "VALUES (?, ?, ?, ?, ?)", rows)
+
+
+def ensure_keys(store: Store, specs: KeySpecs) -> int:
+    """Give every namespace the keys of every dialect (a dialect added since a namespace was made
+    gets its keys here); return how many namespaces needed some."""
+    wanted = sum(len(s) for s in specs.values())
+    with store.write() as db:
+        short = db.execute(
+            "SELECT n.id, n.is_default FROM namespaces n LEFT JOIN dialect_keys k ON k.namespace_id = n.id "
+            "GROUP BY n.id HAVING count(k.name) < ?", [wanted]).fetchall()
+        for row in short:
+            _add_keys(db, row["id"], bool(row["is_default"]), specs)
+    return len(short)
+
+
+def set_key(store: Store, namespace_id: str, dialect_key: str, name: str, value: str) -> None:
+    """Change one key (Hyperswitch lets a merchant set its payment_response_hash_key)."""
+    with store.write() as db:
+        db.execute("UPDATE dialect_keys SET value = ? WHERE namespace_id = ? AND dialect = ? AND name = ?",
+                   [value, namespace_id, dialect_key, name])
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def _from_row(row, keys: Mapping[str, Mapping[str, str]], settings: dict) -> Namespace:
     return Namespace(
         id=row["id"],
         is_default=bool(row["is_default"]),
         created_at=row["created_at"],
-        hyperswitch=HyperswitchKeys(
-            merchant_id=row["hs_merchant_id"],
-            profile_id=row["hs_profile_id"],
-            api_key=row["hs_api_key"],
-            publishable_key=row["hs_publishable_key"],
-            payment_response_hash_key=row["hs_hash_key"],
-        ),
-        govuk=GovukKeys(api_key=row["govuk_api_key"], webhook_signing_secret=row["govuk_webhook_secret"]),
         config=json.loads(row["config"]),
         seed=row["seed"],
         rng_counter=row["rng_counter"],
         clock_mode=row["clock_mode"],
         virtual_now=row["virtual_now"],
-        dialect_settings=json.loads(row["dialect_settings"]),
+        keys=keys,
+        dialect_settings=settings,
         scripted_outcomes=tuple(json.loads(row["scripted_outcomes"])),
         publishes_events=bool(row["publishes_events"]),
         api_faults_active=row["api_faults"] != "{}" or row["api_fault_script"] != "[]",
     )
+
+
+def _load(db, rows) -> list[Namespace]:
+    rows = list(rows)
+    if not rows:
+        return []
+    ids = [r["id"] for r in rows]
+    marks = ", ".join("?" * len(ids))
+    keys: dict[str, dict[str, dict[str, str]]] = {i: {} for i in ids}
+    for k in db.execute(f"SELECT namespace_id, dialect, name, value FROM dialect_keys WHERE namespace_id IN ({marks})",
+                        ids):
+        keys[k["namespace_id"]].setdefault(k["dialect"], {})[k["name"]] = k["value"]
+    settings: dict[str, dict] = {i: {} for i in ids}
+    for s in db.execute(f"SELECT namespace_id, dialect, settings FROM dialect_settings WHERE namespace_id IN ({marks})",
+                        ids):
+        settings[s["namespace_id"]][s["dialect"]] = json.loads(s["settings"])
+    return [_from_row(r, keys[r["id"]], settings[r["id"]]) for r in rows]
+
+
+def find(store: Store, namespace_id: str) -> Namespace | None:
+    with store.read() as db:
+        found = _load(db, db.execute("SELECT * FROM namespaces WHERE id = ?", [namespace_id]))
+    return found[0] if found else None
+
+
+def get(store: Store, namespace_id: str) -> Namespace:
+    namespace = find(store, namespace_id)
+    if namespace is None:
+        raise DomainError(NAMESPACE_NOT_FOUND, f"No namespace {namespace_id!r}", {"object_id": namespace_id})
+    return namespace
+
+
+def find_by_key(store: Store, dialect_key: str, name: str, value: str) -> Namespace | None:
+    """The namespace holding this identifying key, or None."""
+    with store.read() as db:
+        row = db.execute("SELECT namespace_id FROM dialect_keys WHERE dialect = ? AND name = ? AND value = ? "
+                         "AND identifies = 1", [dialect_key, name, value]).fetchone()
+    return find(store, row["namespace_id"]) if row else None
+
+
+def list_all(store: Store) -> list[Namespace]:
+    with store.read() as db:
+        return _load(db, db.execute("SELECT * FROM namespaces ORDER BY created_at, id"))
+
+
+@dataclass(frozen=True)
+class Listed:
+    namespace: Namespace
+    payments: int
+
+
+def page(store: Store, limit: int, offset: int) -> tuple[list[Listed], int]:
+    """The default namespace first, then the newest first (a shared provider gathers thousands),
+    each with its number of payments."""
+    with store.read() as db:
+        total = db.execute("SELECT count(*) FROM namespaces").fetchone()[0]
+        rows = db.execute("SELECT * FROM namespaces ORDER BY is_default DESC, created_at DESC, rowid DESC "
+                          "LIMIT ? OFFSET ?", [limit, offset]).fetchall()
+        listed = [Listed(n, db.execute("SELECT count(*) FROM payments WHERE namespace_id = ?", [n.id]).fetchone()[0])
+                  for n in _load(db, rows)]
+    return listed, total
+
+
+def public_config(namespace: Namespace) -> dict[str, Any]:
+    return {**namespace.config, "seed": namespace.seed, "clock": namespace.clock_mode}
+
+
+# -- making them --------------------------------------------------------------------------------
 
 
 def _check_seed(seed: Any) -> int:
@@ -135,161 +245,139 @@ def _check_seed(seed: Any) -> int:
     return seed
 
 
-def _insert(db: Database, ns_id: str, is_default: bool, keys, seed: int, clock_mode: str, now: int) -> Namespace:
-    hyperswitch, govuk = keys
-    _check_seed(seed)
-    if clock_mode not in clocks.MODES:
-        raise DomainError(INVALID_CONFIG, f"clock: must be one of {', '.join(clocks.MODES)}", {"field": "clock"})
-    db.execute(
-        """INSERT INTO namespaces (id, is_default, created_at, hs_merchant_id, hs_profile_id,
-               hs_api_key, hs_publishable_key, hs_hash_key, govuk_api_key, govuk_webhook_secret,
-               config, seed, clock_mode, virtual_now)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        [
-            ns_id, int(is_default), now,
-            hyperswitch.merchant_id, hyperswitch.profile_id, hyperswitch.api_key,
-            hyperswitch.publishable_key, hyperswitch.payment_response_hash_key,
-            govuk.api_key, govuk.webhook_signing_secret,
-            json.dumps(namespace_config.default_config()), seed, clock_mode,
-            now if clock_mode == clocks.VIRTUAL else None,
-        ],
-    )
-    return get(db, ns_id)
-
-
-def ensure_default(db: Database, seed: int | None = None, clock_mode: str = clocks.SYSTEM) -> Namespace:
-    """Create the default namespace on first start; later starts reuse it."""
-    existing = find(db, "id", DEFAULT_ID)
-    if existing is not None:
-        return existing
-    return _insert(
-        db, DEFAULT_ID, True, default_keys(),
-        seed if seed is not None else 0, clock_mode, clocks.system_now_ms(),
-    )
-
-
-def create(db: Database, seed: int | None = None, clock_mode: str = clocks.SYSTEM) -> Namespace:
-    """Create a fresh namespace with random keys (the seed governs its data, not its keys)."""
-    ns_id = "ns_" + secrets.token_hex(8)
-    keys = _new_keys(lambda label, n, alphabet: _random_token(n, alphabet))
-    if seed is None:
-        seed = secrets.randbits(63)
-    return _insert(db, ns_id, False, keys, seed, clock_mode, clocks.system_now_ms())
-
-
-_LOOKUP_COLUMNS = frozenset({"id", "hs_api_key", "hs_publishable_key", "hs_merchant_id", "govuk_api_key"})
-
-
-def find(db: Database, column: str, value: str) -> Namespace | None:
-    if column not in _LOOKUP_COLUMNS:
-        raise ValueError(f"cannot look namespaces up by {column}")
-    row = db.execute(f"SELECT * FROM namespaces WHERE {column} = ?", [value]).fetchone()
-    return _from_row(row) if row else None
-
-
-def get(db: Database, ns_id: str) -> Namespace:
-    namespace = find(db, "id", ns_id)
-    if namespace is None:
-        raise DomainError(NAMESPACE_NOT_FOUND, f"No namespace {ns_id!r}", {"object_id": ns_id})
-    return namespace
-
-
-def list_all(db: Database) -> list[Namespace]:
-    return [_from_row(r) for r in db.execute("SELECT * FROM namespaces ORDER BY created_at, id").fetchall()]
-
-
-def page(db: Database, limit: int, offset: int) -> tuple[list[Namespace], int]:
-    """The default namespace first, then the newest first (a shared provider gathers thousands)."""
-    total = db.execute("SELECT count(*) FROM namespaces").fetchone()[0]
-    rows = db.execute("SELECT * FROM namespaces ORDER BY is_default DESC, created_at DESC, rowid DESC LIMIT ? OFFSET ?",
-                      [limit, offset]).fetchall()
-    return [_from_row(r) for r in rows], total
-
-
-def save_draws(db: Database, namespace: Namespace, draws: Draws) -> None:
-    if draws.used:
-        db.execute("UPDATE namespaces SET rng_counter = ? WHERE id = ?", [draws.counter, namespace.id])
-
-
-def public_config(namespace: Namespace) -> dict[str, Any]:
-    return {**namespace.config, "seed": namespace.seed, "clock": namespace.clock_mode}
-
-
-def update_config(db: Database, namespace: Namespace, update: Any) -> Namespace:
-    """Apply a partial settings update; ``seed`` restarts the namespace's random sequence."""
-    merged = namespace_config.validate_update(namespace.config, update)
-    db.execute("UPDATE namespaces SET config = ? WHERE id = ?", [json.dumps(merged), namespace.id])
-    if "seed" in update:
-        seed = _check_seed(update["seed"])
-        db.execute("UPDATE namespaces SET seed = ?, rng_counter = 0 WHERE id = ?", [seed, namespace.id])
-    if "clock" in update:
-        set_clock_mode(db, namespace, update["clock"])
-    return get(db, namespace.id)
-
-
-def set_clock_mode(db: Database, namespace: Namespace, mode: Any) -> None:
-    """Switching to virtual freezes time at the current instant; back to system resumes real time."""
+def _check_clock_mode(mode: Any) -> str:
     if mode not in clocks.MODES:
         raise DomainError(INVALID_CONFIG, f"clock: must be one of {', '.join(clocks.MODES)}", {"field": "clock"})
-    if mode == namespace.clock_mode:
-        return
-    virtual_now = namespace.now_ms() if mode == clocks.VIRTUAL else None
-    db.execute(
-        "UPDATE namespaces SET clock_mode = ?, virtual_now = ? WHERE id = ?",
-        [mode, virtual_now, namespace.id],
-    )
+    return mode
 
 
-def set_virtual_now(db: Database, namespace_id: str, now_ms: int) -> None:
-    db.execute("UPDATE namespaces SET virtual_now = ? WHERE id = ?", [now_ms, namespace_id])
+def _insert(store: Store, namespace_id: str, is_default: bool, specs: KeySpecs, seed: int, clock_mode: str,
+            config: Any = None) -> Namespace:
+    _check_seed(seed)
+    _check_clock_mode(clock_mode)
+    now = clocks.system_now_ms()
+    with store.write() as db:
+        db.execute(
+            """INSERT INTO namespaces (id, is_default, created_at, config, seed, clock_mode, virtual_now)
+               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            [namespace_id, int(is_default), now, json.dumps(namespace_config.default_config()), seed, clock_mode,
+             now if clock_mode == clocks.VIRTUAL else None],
+        )
+        _add_keys(db, namespace_id, is_default, specs)
+        if config:
+            update_config(store, namespace_id, config)
+    return get(store, namespace_id)
 
 
-def push_outcomes(db: Database, namespace: Namespace, outcomes: list[str], replace: bool = False) -> list[str]:
-    row = db.execute("SELECT scripted_outcomes FROM namespaces WHERE id = ?", [namespace.id]).fetchone()
-    queue = [] if replace else json.loads(row["scripted_outcomes"])
-    queue.extend(outcomes)
-    db.execute("UPDATE namespaces SET scripted_outcomes = ? WHERE id = ?", [json.dumps(queue), namespace.id])
+def ensure_default(store: Store, specs: KeySpecs = {}, seed: int | None = None,
+                   clock_mode: str = clocks.SYSTEM) -> Namespace:
+    """Create the default namespace on first start; later starts reuse it."""
+    existing = find(store, DEFAULT_ID)
+    if existing is not None:
+        return existing
+    return _insert(store, DEFAULT_ID, True, specs, seed if seed is not None else 0, clock_mode)
+
+
+def create(store: Store, specs: KeySpecs = {}, seed: int | None = None, clock_mode: str = clocks.SYSTEM,
+           config: Any = None) -> Namespace:
+    """A fresh namespace with random keys (the seed governs its data, not its keys), and ``config``
+    applied in the same transaction."""
+    return _insert(store, "ns_" + secrets.token_hex(8), False, specs,
+                   secrets.randbits(63) if seed is None else seed, clock_mode, config)
+
+
+# -- settings -----------------------------------------------------------------------------------
+
+
+def update_config(store: Store, namespace_id: str, update: Any) -> Namespace:
+    """Apply a partial settings update; ``seed`` restarts the namespace's random sequence and
+    ``clock`` freezes or resumes its time (runtime/clock.py)."""
+    with store.write() as db:
+        namespace = get(store, namespace_id)
+        merged = namespace_config.validate_update(namespace.config, update)
+        db.execute("UPDATE namespaces SET config = ? WHERE id = ?", [json.dumps(merged), namespace_id])
+        if "seed" in update:
+            seed = _check_seed(update["seed"])
+            db.execute("UPDATE namespaces SET seed = ?, rng_counter = 0 WHERE id = ?", [seed, namespace_id])
+        if "clock" in update:
+            clocks.switch(store, namespace_id, _check_clock_mode(update["clock"]))
+        return get(store, namespace_id)
+
+
+def set_dialect_settings(store: Store, namespace_id: str, dialect_key: str, settings: dict) -> None:
+    """Store what a dialect keeps per namespace; the domain does not interpret it."""
+    with store.write() as db:
+        db.execute("INSERT INTO dialect_settings (namespace_id, dialect, settings) VALUES (?, ?, ?) "
+                   "ON CONFLICT (namespace_id, dialect) DO UPDATE SET settings = excluded.settings",
+                   [namespace_id, dialect_key, json.dumps(settings)])
+
+
+def update_account(store: Store, namespace_id: str, dialect_key: str, settings: dict | None = None,
+                   keys: Mapping[str, str] | None = None, config: dict | None = None) -> Namespace:
+    """Change a dialect's settings and keys for the namespace, and its settings, all or nothing
+    (Hyperswitch's business profile holds all three)."""
+    with store.write():
+        if settings is not None:
+            set_dialect_settings(store, namespace_id, dialect_key, settings)
+        for name, value in (keys or {}).items():
+            set_key(store, namespace_id, dialect_key, name, value)
+        if config:
+            update_config(store, namespace_id, config)
+        return get(store, namespace_id)
+
+
+def set_publishing(store: Store, namespace_id: str, publishes: bool) -> None:
+    """Turn outbox writing on or off for a namespace (its webhook endpoints decide)."""
+    with store.write() as db:
+        db.execute("UPDATE namespaces SET publishes_events = ? WHERE id = ?", [int(publishes), namespace_id])
+
+
+# -- the random sequence and scripted outcomes (a unit of work saves them) ----------------------------
+
+
+def save_sequence(store: Store, namespace_id: str, rng_counter: int | None = None,
+                  outcome_queue: list[str] | None = None) -> None:
+    """What a unit of work used up: random draws, scripted outcomes."""
+    with store.write() as db:
+        if rng_counter is not None:
+            db.execute("UPDATE namespaces SET rng_counter = ? WHERE id = ?", [rng_counter, namespace_id])
+        if outcome_queue is not None:
+            db.execute("UPDATE namespaces SET scripted_outcomes = ? WHERE id = ?",
+                       [json.dumps(outcome_queue), namespace_id])
+
+
+def push_outcomes(store: Store, namespace_id: str, outcomes: list[str], replace: bool = False) -> list[str]:
+    with store.write() as db:
+        row = db.execute("SELECT scripted_outcomes FROM namespaces WHERE id = ?", [namespace_id]).fetchone()
+        if row is None:
+            raise DomainError(NAMESPACE_NOT_FOUND, f"No namespace {namespace_id!r}", {"object_id": namespace_id})
+        queue = [] if replace else json.loads(row["scripted_outcomes"])
+        queue.extend(outcomes)
+        db.execute("UPDATE namespaces SET scripted_outcomes = ? WHERE id = ?", [json.dumps(queue), namespace_id])
     return queue
 
 
-def scripted_outcomes(db: Database, namespace_id: str) -> list[str]:
-    row = db.execute("SELECT scripted_outcomes FROM namespaces WHERE id = ?", [namespace_id]).fetchone()
-    return json.loads(row["scripted_outcomes"])
+def scripted_outcomes(store: Store, namespace_id: str) -> list[str]:
+    return list(get(store, namespace_id).scripted_outcomes)
 
 
-def save_outcome_queue(db: Database, namespace_id: str, queue: list[str]) -> None:
-    db.execute("UPDATE namespaces SET scripted_outcomes = ? WHERE id = ?", [json.dumps(queue), namespace_id])
+# -- reset ----------------------------------------------------------------------------------------
 
 
-def set_dialect_settings(db: Database, namespace_id: str, dialect: str, settings: dict) -> None:
-    """Store what a dialect keeps per namespace; the domain does not interpret it."""
-    row = db.execute("SELECT dialect_settings FROM namespaces WHERE id = ?", [namespace_id]).fetchone()
-    stored = json.loads(row["dialect_settings"])
-    stored[dialect] = settings
-    db.execute("UPDATE namespaces SET dialect_settings = ? WHERE id = ?", [json.dumps(stored), namespace_id])
-
-
-def set_publishing(db: Database, namespace_id: str, publishes: bool) -> None:
-    """Turn outbox writing on or off for a namespace (its webhook endpoints decide)."""
-    db.execute("UPDATE namespaces SET publishes_events = ? WHERE id = ?", [int(publishes), namespace_id])
-
-
-def set_hyperswitch_hash_key(db: Database, namespace_id: str, key: str) -> None:
-    db.execute("UPDATE namespaces SET hs_hash_key = ? WHERE id = ?", [key, namespace_id])
-
-
-def reset(db: Database, namespace: Namespace, keep_config: bool = True) -> Namespace:
+def reset(store: Store, namespace_id: str, keep_config: bool = True) -> Namespace:
     """Delete the namespace's data; its keys stay, its random sequence restarts."""
-    for table in DATA_TABLES:
-        db.execute(f"DELETE FROM {table} WHERE namespace_id = ?", [namespace.id])
-    db.execute(
-        "UPDATE namespaces SET rng_counter = 0, scripted_outcomes = '[]', fault_script = '[]', "
-        "api_fault_script = '[]', api_fault_rng_counter = 0 WHERE id = ?",
-        [namespace.id],
-    )
-    if not keep_config:
+    with store.write() as db:
+        get(store, namespace_id)
+        for table in DATA_TABLES:
+            db.execute(f"DELETE FROM {table} WHERE namespace_id = ?", [namespace_id])
         db.execute(
-            "UPDATE namespaces SET config = ?, api_faults = '{}' WHERE id = ?",
-            [json.dumps(namespace_config.default_config()), namespace.id],
+            "UPDATE namespaces SET rng_counter = 0, scripted_outcomes = '[]', fault_script = '[]', "
+            "api_fault_script = '[]', api_fault_rng_counter = 0 WHERE id = ?",
+            [namespace_id],
         )
-    return get(db, namespace.id)
+        if not keep_config:
+            db.execute(
+                "UPDATE namespaces SET config = ?, api_faults = '{}' WHERE id = ?",
+                [json.dumps(namespace_config.default_config()), namespace_id],
+            )
+        return get(store, namespace_id)

@@ -10,6 +10,7 @@ dialect turns them into its provider's error codes and messages.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .errors import INVALID_FIELD
@@ -108,69 +109,42 @@ def scripted_name(name: object) -> str:
     )
 
 
-# The magic numbers of each provider's sandbox. The SDK modal offers the union.
-HYPERSWITCH_CARDS: dict[str, tuple[Outcome, str]] = {
-    # Hyperswitch dummy connector (routes/dummy_connector/utils.rs)
-    "4111111111111111": (Outcome(SUCCEED, source="magic_card"), "Visa: succeeds"),
-    "4242424242424242": (Outcome(SUCCEED, source="magic_card"), "Visa: succeeds"),
-    "5555555555554444": (Outcome(SUCCEED, source="magic_card"), "Mastercard: succeeds"),
-    "38000000000006": (Outcome(SUCCEED, source="magic_card"), "Diners Club: succeeds"),
-    "378282246310005": (Outcome(SUCCEED, source="magic_card"), "American Express: succeeds"),
-    "6011111111111117": (Outcome(SUCCEED, source="magic_card"), "Discover: succeeds"),
-    "5105105105105100": (Outcome(FAIL, CARD_DECLINED, source="magic_card"), "Mastercard: declined"),
-    "4000000000000002": (Outcome(FAIL, CARD_DECLINED, source="magic_card"), "Visa: declined"),
-    "4000000000009995": (Outcome(FAIL, INSUFFICIENT_FUNDS, source="magic_card"), "Visa: insufficient funds"),
-    "4000000000009987": (Outcome(FAIL, LOST_CARD, source="magic_card"), "Visa: lost card"),
-    "4000000000009979": (Outcome(FAIL, STOLEN_CARD, source="magic_card"), "Visa: stolen card"),
-    "4000003800000446": (Outcome(SUCCEED, challenge=True, source="magic_card"), "Visa: 3DS challenge"),
-}
+@dataclass(frozen=True)
+class CardBook:
+    """A sandbox's magic card numbers: what each one does, and how the pages list it.
 
-def _govuk_authorised(label: str) -> tuple[Outcome, str]:
-    return Outcome(SUCCEED, source="magic_card"), label
+    Each dialect has its provider's own book (``dialects/<name>/cards.py``) and hands
+    it in with every card entered through it (``CardInput.book``); the card is stored
+    with the outcome its book gives, so the domain decides without knowing whose
+    sandbox it mimics.
+    """
+
+    cards: Mapping[str, tuple[Outcome, str]]
+
+    def outcome(self, number: str) -> Outcome | None:
+        found = self.cards.get(number)
+        return found[0] if found else None
+
+    def listing(self) -> list[dict]:
+        """The cards for a page or a document: number, label and outcome."""
+        return [{"number": number, "label": label, "outcome": outcome.to_json()}
+                for number, (outcome, label) in self.cards.items()]
 
 
-# GOV.UK Pay's sandbox (pay-connector SandboxCardNumbers.java).
-GOVUK_CARDS: dict[str, tuple[Outcome, str]] = {
-    "4444333322221111": _govuk_authorised("Visa credit: authorised"),
-    "4242424242424242": _govuk_authorised("Visa: authorised"),
-    "4917610000000000003": _govuk_authorised("Visa debit: authorised"),
-    "4000056655665556": _govuk_authorised("Visa debit: authorised"),
-    "5105105105105100": _govuk_authorised("Mastercard: authorised"),
-    "5200828282828210": _govuk_authorised("Mastercard debit: authorised"),
-    "371449635398431": _govuk_authorised("American Express: authorised"),
-    "3566002020360505": _govuk_authorised("JCB: authorised"),
-    "6011000990139424": _govuk_authorised("Discover: authorised"),
-    "36148900647913": _govuk_authorised("Diners Club: authorised"),
-    "4000180000000002": _govuk_authorised("Visa corporate credit: authorised"),
-    "5101180000000007": _govuk_authorised("Mastercard corporate: authorised"),
-    "4131840000000003": _govuk_authorised("Visa corporate prepaid debit: authorised"),
-    "5555555555554444": _govuk_authorised("Mastercard credit: authorised"),
-    "4000000000000010": _govuk_authorised("Visa: authorised"),
-    "4000160000000004": _govuk_authorised("Visa: authorised"),
-    "4000020000000000": _govuk_authorised("Visa: authorised"),
-    "4988080000000000": _govuk_authorised("Visa corporate: authorised"),
-    "4111111111111111": _govuk_authorised("Visa corporate: authorised"),
-    "4293189100000008": _govuk_authorised("Visa corporate: authorised"),
-    "4000000000000002": (Outcome(FAIL, CARD_DECLINED, source="magic_card"), "Visa: declined (P0010)"),
-    "4000000000000069": (Outcome(FAIL, EXPIRED_CARD, source="magic_card"), "Visa: expired card (P0010)"),
-    "4000000000000127": (Outcome(FAIL, INCORRECT_CVC, source="magic_card"), "Visa: incorrect CVC (P0010)"),
-    "4000000000000119": (Outcome(FAIL, PROCESSING_ERROR, source="magic_card"), "Visa: processing error (P0050)"),
-}
+def magic(result: str = SUCCEED, reason: str | None = None, challenge: bool = False) -> Outcome:
+    """The outcome of a magic test card."""
+    return Outcome(result, reason, challenge=challenge, source="magic_card")
 
-# GovPay+ publishes no test cards: the mock offers the common test numbers (docs/govpay-lk.md).
-GOVPAY_LK_CARDS: dict[str, tuple[Outcome, str]] = {
-    "4242424242424242": (Outcome(SUCCEED, source="magic_card"), "Visa: succeeds"),
-    "5555555555554444": (Outcome(SUCCEED, source="magic_card"), "Mastercard: succeeds"),
-    "4000000000000002": (Outcome(FAIL, CARD_DECLINED, source="magic_card"), "Visa: declined"),
-    "4000000000009995": (Outcome(FAIL, INSUFFICIENT_FUNDS, source="magic_card"), "Visa: insufficient funds"),
-    "4000003800000446": (Outcome(SUCCEED, challenge=True, source="magic_card"), "Visa: 3DS challenge"),
-}
 
-MAGIC_CARDS: dict[str, dict[str, tuple[Outcome, str]]] = {
-    "hyperswitch": HYPERSWITCH_CARDS,
-    "govuk": GOVUK_CARDS,
-    "govpay-lk": GOVPAY_LK_CARDS,
-}
+# The numbers every sandbox shares: the book of a card that comes with no dialect's outcome
+# (the domain used on its own, or a card stored before cards carried their outcome).
+COMMON_CARDS = CardBook({
+    "4242424242424242": (magic(), "Visa: succeeds"),
+    "5555555555554444": (magic(), "Mastercard: succeeds"),
+    "4000000000000002": (magic(FAIL, CARD_DECLINED), "Visa: declined"),
+    "4000000000009995": (magic(FAIL, INSUFFICIENT_FUNDS), "Visa: insufficient funds"),
+    "4000003800000446": (magic(challenge=True), "Visa: 3DS challenge"),
+})
 
 UPI_SUCCESS = "success@upi"
 UPI_FAILURE = "failure@upi"
@@ -182,27 +156,12 @@ TEST_BANKS: dict[str, tuple[Outcome, str]] = {
 }
 
 
-def is_magic_card(number: str) -> bool:
-    return any(number in table for table in MAGIC_CARDS.values())
-
-
-def test_cards(dialect: str) -> list[dict]:
-    """The magic cards of a dialect (or of every dialect for "all"), for pages and docs."""
-    tables = MAGIC_CARDS.values() if dialect == "all" else [MAGIC_CARDS.get(dialect, {})]
-    seen: dict[str, dict] = {}
-    for table in tables:
-        for number, (outcome, label) in table.items():
-            seen.setdefault(number, {"number": number, "label": label, "outcome": outcome.to_json()})
-    return list(seen.values())
-
-
-def for_card(dialect: str, number: str, card_policy: str, scripted: Outcome | None, draw_rate) -> Outcome:
-    """Decide a card payment: scripted, then magic number, then policy and rate."""
+def for_card(magic_outcome: Outcome | None, card_policy: str, scripted: Outcome | None, draw_rate) -> Outcome:
+    """Decide a card payment: scripted, then the magic number's outcome, then policy and rate."""
     if scripted is not None:
         return scripted
-    magic = MAGIC_CARDS.get(dialect, {}).get(number)
-    if magic is not None:
-        return magic[0]
+    if magic_outcome is not None:
+        return magic_outcome
     if card_policy == "strict":
         return Outcome(FAIL, CARD_NOT_SUPPORTED, source="card_policy")
     return by_rate(draw_rate("card"), CARD_DECLINED)

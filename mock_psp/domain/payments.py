@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from ..store import Store
+from ..runtime.store import Store
 from . import agreements
 from . import customers
 from . import mandates
@@ -121,6 +121,11 @@ class CardInput:
     card_type: str | None = None
     issuer: str | None = None
     issuing_country: str | None = None
+    # The magic numbers of the sandbox the card was entered into (the dialect's); None: the common ones.
+    book: outcomes.CardBook | None = None
+
+    def test_outcome(self) -> Outcome | None:
+        return (self.book or outcomes.COMMON_CARDS).outcome(self.number)
 
 
 @dataclass
@@ -139,8 +144,10 @@ class PaymentMethodInput:
             c = self.card
             card = masked_card(c.number, c.exp_month, c.exp_year, c.holder_name,
                                c.network, c.card_type, c.issuer, c.issuing_country)
-            # Public test numbers are kept whole so a later confirm can honour them.
-            card["test_card"] = c.number if outcomes.is_magic_card(c.number) else None
+            # A public test number is kept whole, with what its sandbox does, so a later confirm honours it.
+            magic = c.test_outcome()
+            card["test_card"] = c.number if magic is not None else None
+            card["test_outcome"] = magic.to_json() if magic is not None else None
             return {"card": card}
         if self.vpa is not None:
             return {"upi": {"vpa": self.vpa}}
@@ -230,9 +237,10 @@ class Payment:
             return self.amount - self.amount_captured
         return 0
 
-    @property
-    def is_terminal(self) -> bool:
-        return self.status in TERMINAL
+    @classmethod
+    def from_snapshot(cls, snapshot: dict) -> "Payment":
+        """The payment as an outbox row's snapshot holds it (the change's moment)."""
+        return cls(**{name: snapshot[name] for name in cls.__dataclass_fields__})
 
     @classmethod
     def from_row(cls, row) -> "Payment":
@@ -243,11 +251,6 @@ class Payment:
         data["confirmation_required"] = bool(data["confirmation_required"])
         return cls(**data)
 
-    @property
-    def awaiting_customer(self) -> str | None:
-        """The customer step this payment waits for, if any (3DS, the payment page, confirmation)."""
-        return self.customer_action
-
 
 _COLUMNS = [f for f in Payment.__dataclass_fields__]
 
@@ -255,24 +258,42 @@ _COLUMNS = [f for f in Payment.__dataclass_fields__]
 # -- reading ------------------------------------------------------------------
 
 
-def load(db: Database, namespace_id: str, payment_id: str) -> Payment:
-    found = find(db, namespace_id, payment_id)
-    if found is None:
-        raise DomainError(NOT_FOUND, "payment not found", {"object": "payment", "object_id": payment_id})
-    return found
-
-
-def find(db: Database, namespace_id: str, payment_id: str) -> Payment | None:
-    """The payment, or None (a job's payment is gone when its namespace was reset)."""
+def _read(db: Database, namespace_id: str, payment_id: str) -> Payment | None:
     row = db.execute(
         "SELECT * FROM payments WHERE namespace_id = ? AND id = ?", [namespace_id, payment_id]
     ).fetchone()
     return Payment.from_row(row) if row is not None else None
 
 
+def _not_found(payment_id: str) -> DomainError:
+    return DomainError(NOT_FOUND, "payment not found", {"object": "payment", "object_id": payment_id})
+
+
+def _read_or_fail(db: Database, namespace_id: str, payment_id: str) -> Payment:
+    found = _read(db, namespace_id, payment_id)
+    if found is None:
+        raise _not_found(payment_id)
+    return found
+
+
+def load(work: Work, payment_id: str) -> Payment:
+    """The payment, in the caller's unit of work (DomainError not_found if there is none)."""
+    return _read_or_fail(work.db, work.namespace.id, payment_id)
+
+
+def find(work: Work, payment_id: str) -> Payment | None:
+    """The payment, or None (a job's payment is gone when its namespace was reset)."""
+    return _read(work.db, work.namespace.id, payment_id)
+
+
 def get_payment(store: Store, namespace_id: str, payment_id: str) -> Payment:
     with store.read() as db:
-        return load(db, namespace_id, payment_id)
+        return _read_or_fail(db, namespace_id, payment_id)
+
+
+def find_payment(store: Store, namespace_id: str, payment_id: str) -> Payment | None:
+    with store.read() as db:
+        return _read(db, namespace_id, payment_id)
 
 
 ANY = object()  # in a StatusMatch: "whatever the value"
@@ -365,7 +386,7 @@ def list_payments(store: Store, namespace_id: str, f: PaymentFilter,
     with store.read() as db:
         for cursor_id, op in ((f.starting_after, "<"), (f.ending_before, ">")):
             if cursor_id is not None:
-                anchor = load(db, namespace_id, cursor_id)
+                anchor = _read_or_fail(db, namespace_id, cursor_id)
                 where.append(f"(created_at, rowid) {op} (?, (SELECT rowid FROM payments WHERE namespace_id = ? AND id = ?))")
                 params.extend([anchor.created_at, namespace_id, cursor_id])
         clause = " AND ".join(where)
@@ -378,9 +399,29 @@ def list_payments(store: Store, namespace_id: str, f: PaymentFilter,
     return [Payment.from_row(r) for r in rows], total
 
 
+def open_by_reference(store: Store, namespace_id: str, dialect: str, reference: str,
+                      statuses: tuple[str, ...]) -> Payment | None:
+    """The newest payment of the dialect with this reference that is in one of ``statuses`` and
+    whose session has not expired (GovPay+ resumes it rather than starting another)."""
+    with store.read() as db:
+        now = namespaces.get(store, namespace_id).now_ms()
+        row = db.execute(
+            f"SELECT * FROM payments WHERE namespace_id = ? AND dialect = ? AND reference = ? AND status IN "
+            f"({', '.join('?' * len(statuses))}) AND session_expires_at > ? ORDER BY created_at DESC LIMIT 1",
+            [namespace_id, dialect, reference, *statuses, now]).fetchone()
+    return Payment.from_row(row) if row else None
+
+
+def draw_id(store: Store, namespace_id: str, length: int, alphabet: str) -> str:
+    """An id from the namespace's seeded sequence, for a payment made later (GovPay+ names the
+    transaction in its call to the merchant, before the payment exists)."""
+    with unit_of_work(store, namespace_id) as work:
+        return work.draws.token(length, alphabet)
+
+
 def audit_trail(store: Store, namespace_id: str, payment_id: str) -> list[dict]:
     with store.read() as db:
-        load(db, namespace_id, payment_id)
+        _read_or_fail(db, namespace_id, payment_id)
         rows = db.execute(
             """SELECT object_type, object_id, from_status, to_status, reason, at FROM audit_events
                WHERE namespace_id = ? AND payment_id = ? ORDER BY id""",
@@ -433,7 +474,8 @@ def _paid(payment: Payment) -> bool:
         payment.status == AUTHORIZED and payment.customer_action is None)
 
 
-def _guard(payment: Payment, action: str, allowed: frozenset[str] | None = None) -> None:
+def guard(payment: Payment, action: str, allowed: frozenset[str] | None = None) -> None:
+    """DomainError invalid_state unless the payment's status allows the action (ACTIONS)."""
     allowed = ACTIONS[action] if allowed is None else allowed
     if payment.status not in allowed:
         raise _state_error(payment, action, allowed)
@@ -452,7 +494,7 @@ def _state_error(payment: Payment, action: str, allowed: frozenset[str]) -> Doma
 
 def _guard_step(payment: Payment, action: str, waiting_for: str | None) -> None:
     """A customer step needs the payment in the right status and waiting for that step."""
-    _guard(payment, action)
+    guard(payment, action)
     if payment.status != CREATED and payment.customer_action != waiting_for:
         raise _state_error(payment, action, ACTIONS[action])
 
@@ -495,7 +537,7 @@ def create_payment_once(store: Store, namespace_id: str, new: NewPayment, key: s
             if row["fingerprint"] != fingerprint:
                 raise DomainError(IDEMPOTENCY_CONFLICT, "idempotency key reused with a different request",
                                   {"key": key})
-            return load(work.db, namespace_id, row["payment_id"]), True
+            return load(work, row["payment_id"]), True
         payment = _create(work, new)
         work.db.execute(
             "INSERT INTO idempotency_keys (namespace_id, key, fingerprint, payment_id, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -543,7 +585,7 @@ def _create(work: Work, new: NewPayment) -> Payment:
 
 
 def _queue_agreement_authorisation(work: Work, payment: Payment, agreement_id: str) -> None:
-    card = agreements.usable_card(work.db, work.namespace.id, agreement_id)
+    card = agreements.usable_card(work, agreement_id)
     payment.payment_method, payment.payment_method_type = "card", card.get("type")
     payment.payment_method_data = {"card": card}
     payment.customer_action = AGREEMENT
@@ -552,7 +594,7 @@ def _queue_agreement_authorisation(work: Work, payment: Payment, agreement_id: s
 
 
 def _pay_with_mandate(work: Work, payment: Payment, mandate_id: str) -> None:
-    mandate = mandates.usable(work.db, work.namespace.id, mandate_id, payment.customer_id, payment.amount,
+    mandate = mandates.usable(work, mandate_id, payment.customer_id, payment.amount,
                               payment.currency)
     payment.payment_method, payment.payment_method_type = "card", mandate.payment_method_type
     payment.payment_method_data = {"card": mandate.card}
@@ -564,7 +606,7 @@ def _pay_with_mandate(work: Work, payment: Payment, mandate_id: str) -> None:
 def authorise_with_agreement(store: Store, job) -> None:
     """Job `payment.authorise_with_agreement`: the queued authorisation of an agreement payment."""
     with unit_of_work(store, job.namespace_id) as work:
-        payment = find(work.db, job.namespace_id, job.payload["payment_id"])
+        payment = find(work, job.payload["payment_id"])
         if payment is None or not agreement_authorisation_is_queued(payment):
             return
         payment.customer_action = None
@@ -593,8 +635,8 @@ def _insert(work: Work, payment: Payment) -> None:
 def update_payment(store: Store, namespace_id: str, payment_id: str, changes: PaymentChanges,
                    confirm: bool = False) -> Payment:
     with unit_of_work(store, namespace_id) as work:
-        payment = load(work.db, namespace_id, payment_id)
-        _guard(payment, "update")
+        payment = load(work, payment_id)
+        guard(payment, "update")
         _apply_changes(payment, changes)
         if payment.amount < 0:
             raise DomainError(AMOUNT_INVALID, "amount must not be negative", {"action": "update", "field": "amount"})
@@ -612,14 +654,9 @@ def check_client_secret(payment: Payment, client_secret: str, now: int) -> None:
         raise DomainError(CLIENT_SECRET_EXPIRED, "client_secret has expired", {"object_id": payment.id})
 
 
-def namespace_now(store: Store, namespace_id: str) -> int:
-    with store.read() as db:
-        return namespaces.get(db, namespace_id).now_ms()
-
-
 def confirm_payment(store: Store, namespace_id: str, payment_id: str, changes: PaymentChanges) -> Payment:
     with unit_of_work(store, namespace_id) as work:
-        payment = load(work.db, namespace_id, payment_id)
+        payment = load(work, payment_id)
         _confirm(work, payment, changes)
         _save(work, payment)
     return payment
@@ -633,7 +670,7 @@ def _confirm(work: Work, payment: Payment, changes: PaymentChanges, action: str 
     then applies at once (a scripted ``3ds`` succeeds, ``3ds_failed`` fails).
     """
     allowed = ACTIONS[action] | ({FAILED} if action == "confirm" and work.config["manual_retry"] else set())
-    _guard(payment, action, frozenset(allowed))
+    guard(payment, action, frozenset(allowed))
     _apply_changes(payment, changes)
     if payment.payment_method_data is None:
         raise DomainError(MISSING_FIELD, "a payment method is required to confirm", {"field": "payment_method_data"})
@@ -667,8 +704,9 @@ def _decide(work: Work, payment: Payment) -> Outcome:
 
     stored = payment.payment_method_data or {}
     if "card" in stored:
-        number = stored["card"].get("test_card") or ""
-        return outcomes.for_card(payment.dialect, number, work.config["card_policy"], scripted, draw_rate)
+        magic = stored["card"].get("test_outcome")
+        return outcomes.for_card(Outcome.from_json(magic) if magic else None, work.config["card_policy"], scripted,
+                                 draw_rate)
     if "upi" in stored:
         return outcomes.for_upi(stored["upi"]["vpa"], scripted, draw_rate)
     if "bank_redirect" in stored:
@@ -727,8 +765,8 @@ def _finish_capture(work: Work, payment: Payment, amount: int, reason: str) -> N
 
 def capture_payment(store: Store, namespace_id: str, payment_id: str, amount: int | None) -> Payment:
     with unit_of_work(store, namespace_id) as work:
-        payment = load(work.db, namespace_id, payment_id)
-        _guard(payment, "capture")
+        payment = load(work, payment_id)
+        guard(payment, "capture")
         if payment.customer_action is not None:
             raise _state_error(payment, "capture", ACTIONS["capture"])
         capturable = payment.amount_capturable
@@ -746,8 +784,8 @@ def capture_payment(store: Store, namespace_id: str, payment_id: str, amount: in
 
 def cancel_payment(store: Store, namespace_id: str, payment_id: str, reason: str | None) -> Payment:
     with unit_of_work(store, namespace_id) as work:
-        payment = load(work.db, namespace_id, payment_id)
-        _guard(payment, "cancel")
+        payment = load(work, payment_id)
+        guard(payment, "cancel")
         payment.cancellation_reason = reason
         payment.pending = None
         payment.customer_action = None
@@ -760,10 +798,10 @@ def complete_customer_action(store: Store, namespace_id: str, payment_id: str, a
                              completed: bool) -> Payment:
     """The customer finished (or refused) the 3DS challenge on the provider's page."""
     with unit_of_work(store, namespace_id) as work:
-        payment = load(work.db, namespace_id, payment_id)
+        payment = load(work, payment_id)
         if payment.attempt_id != attempt_id:
             raise DomainError(NOT_FOUND, "payment attempt not found", {"object": "payment", "object_id": attempt_id})
-        _guard(payment, "complete_customer_action")
+        guard(payment, "complete_customer_action")
         if completed:
             outcome = Outcome.from_json(payment.pending["outcome"])
             payment.customer_action = None
@@ -781,7 +819,7 @@ def complete_customer_action(store: Store, namespace_id: str, payment_id: str, a
 def open_payment_page(store: Store, namespace_id: str, payment_id: str) -> Payment:
     """The customer reached the payment page: created -> customer_action (idempotent)."""
     with unit_of_work(store, namespace_id) as work:
-        payment = load(work.db, namespace_id, payment_id)
+        payment = load(work, payment_id)
         if payment.status == CUSTOMER_ACTION and payment.customer_action == PAYMENT_PAGE:
             return payment
         _guard_step(payment, "open_payment_page", PAYMENT_PAGE)
@@ -794,7 +832,7 @@ def open_payment_page(store: Store, namespace_id: str, payment_id: str) -> Payme
 def submit_payment_page(store: Store, namespace_id: str, payment_id: str, changes: PaymentChanges) -> Payment:
     """The customer submitted a payment method on the page: authorise it now."""
     with unit_of_work(store, namespace_id) as work:
-        payment = load(work.db, namespace_id, payment_id)
+        payment = load(work, payment_id)
         _guard_step(payment, "submit_payment_page", PAYMENT_PAGE)
         payment.customer_action = None
         _confirm(work, payment, changes, action="submit_payment_page")
@@ -805,7 +843,7 @@ def submit_payment_page(store: Store, namespace_id: str, payment_id: str, change
 def customer_confirm(store: Store, namespace_id: str, payment_id: str) -> Payment:
     """The customer confirmed an authorised payment: capture it, or hold it for a delayed capture."""
     with unit_of_work(store, namespace_id) as work:
-        payment = load(work.db, namespace_id, payment_id)
+        payment = load(work, payment_id)
         _guard_step(payment, "customer_confirm", CONFIRMATION)
         payment.customer_action = None
         if payment.capture_method == MANUAL:
@@ -821,8 +859,8 @@ def customer_confirm(store: Store, namespace_id: str, payment_id: str) -> Paymen
 def customer_cancel(store: Store, namespace_id: str, payment_id: str) -> Payment:
     """The customer cancelled on the payment page: the payment fails."""
     with unit_of_work(store, namespace_id) as work:
-        payment = load(work.db, namespace_id, payment_id)
-        _guard(payment, "customer_cancel")
+        payment = load(work, payment_id)
+        guard(payment, "customer_cancel")
         if payment.status == AUTHORIZED and payment.customer_action != CONFIRMATION:
             raise _state_error(payment, "customer_cancel", ACTIONS["customer_cancel"])
         payment.customer_action = None
@@ -845,8 +883,8 @@ def authorise_by_api(store: Store, namespace_id: str, payment_id: str, changes: 
     check digit is rejected without an authorisation (no outcome is used up).
     """
     with unit_of_work(store, namespace_id) as work:
-        payment = load(work.db, namespace_id, payment_id)
-        _guard(payment, "authorise_by_api")
+        payment = load(work, payment_id)
+        guard(payment, "authorise_by_api")
         payment.confirmation_required = False  # nobody is there to confirm
         card = changes.payment_method.card if changes.payment_method else None
         if card is not None and not luhn_valid(card.number):
@@ -880,7 +918,7 @@ def capture_window_can_expire(payment: Payment) -> bool:
 def complete_pending(store: Store, job) -> None:
     """Job `payment.complete`: finish an authorisation or capture parked in `processing`."""
     with unit_of_work(store, job.namespace_id) as work:
-        payment = load(work.db, job.namespace_id, job.payload["payment_id"])
+        payment = load(work, job.payload["payment_id"])
         if not completion_is_current(payment, job.payload["attempt_id"]):
             return  # superseded: cancelled, or completed by another path
         pending = payment.pending
@@ -894,7 +932,7 @@ def complete_pending(store: Store, job) -> None:
 def expire_session(store: Store, job) -> None:
     """Job `payment.expire`: a payment never confirmed within its session expires."""
     with unit_of_work(store, job.namespace_id) as work:
-        payment = find(work.db, job.namespace_id, job.payload["payment_id"])
+        payment = find(work, job.payload["payment_id"])
         if payment is None or not session_can_expire(payment):
             return
         payment.customer_action = None
@@ -907,7 +945,7 @@ def expire_session(store: Store, job) -> None:
 def expire_capture_window(store: Store, job) -> None:
     """Job `payment.capture_window`: an authorisation never captured in its window expires."""
     with unit_of_work(store, job.namespace_id) as work:
-        payment = find(work.db, job.namespace_id, job.payload["payment_id"])
+        payment = find(work, job.payload["payment_id"])
         if payment is None or not capture_window_can_expire(payment):
             return
         payment.failure_reason = outcomes.EXPIRED

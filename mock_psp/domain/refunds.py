@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from ..store import Store
+from ..runtime.store import Store
 from . import namespace_config
 from . import payments
 from .errors import AMOUNT_INVALID
@@ -78,6 +78,11 @@ class Refund:
     updated_at: int
 
     @classmethod
+    def from_snapshot(cls, snapshot: dict) -> "Refund":
+        """The refund as an outbox row's snapshot holds it (the change's moment)."""
+        return cls(**{name: snapshot[name] for name in cls.__dataclass_fields__})
+
+    @classmethod
     def from_row(cls, row) -> "Refund":
         data = dict(row)
         data["metadata"] = loads(data["metadata"])
@@ -88,19 +93,14 @@ class Refund:
 _COLUMNS = list(Refund.__dataclass_fields__)
 
 
-def load(db: Database, namespace_id: str, refund_id: str) -> Refund:
+def _read(db: Database, namespace_id: str, refund_id: str) -> Refund:
     row = db.execute("SELECT * FROM refunds WHERE namespace_id = ? AND id = ?", [namespace_id, refund_id]).fetchone()
     if row is None:
         raise DomainError(NOT_FOUND, "refund not found", {"object": "refund", "object_id": refund_id})
     return Refund.from_row(row)
 
 
-def get_refund(store: Store, namespace_id: str, refund_id: str) -> Refund:
-    with store.read() as db:
-        return load(db, namespace_id, refund_id)
-
-
-def refunds_of(db: Database, namespace_id: str, payment_id: str) -> list[Refund]:
+def _of_payment(db: Database, namespace_id: str, payment_id: str) -> list[Refund]:
     rows = db.execute(
         "SELECT * FROM refunds WHERE namespace_id = ? AND payment_id = ? ORDER BY created_at, rowid",
         [namespace_id, payment_id],
@@ -108,9 +108,19 @@ def refunds_of(db: Database, namespace_id: str, payment_id: str) -> list[Refund]
     return [Refund.from_row(r) for r in rows]
 
 
+def load(work: Work, refund_id: str) -> Refund:
+    """The refund, in the caller's unit of work (DomainError not_found if there is none)."""
+    return _read(work.db, work.namespace.id, refund_id)
+
+
+def get_refund(store: Store, namespace_id: str, refund_id: str) -> Refund:
+    with store.read() as db:
+        return _read(db, namespace_id, refund_id)
+
+
 def list_for_payment(store: Store, namespace_id: str, payment_id: str) -> list[Refund]:
     with store.read() as db:
-        return refunds_of(db, namespace_id, payment_id)
+        return _of_payment(db, namespace_id, payment_id)
 
 
 @dataclass
@@ -192,12 +202,12 @@ def _transition(work: Work, refund: Refund, to: str, reason: str, dialect: str, 
 
 def create_refund(store: Store, namespace_id: str, new: NewRefund) -> Refund:
     with unit_of_work(store, namespace_id) as work:
-        payment = payments.load(work.db, namespace_id, new.payment_id)
-        payments._guard(payment, "refund")
+        payment = payments.load(work, new.payment_id)
+        payments.guard(payment, "refund")
         amount = payment.amount_captured if new.amount is None else new.amount
         if amount <= 0:
             raise DomainError(AMOUNT_INVALID, "refund amount must be positive", {"action": "refund", "field": "amount"})
-        existing = refunds_of(work.db, namespace_id, payment.id)
+        existing = _of_payment(work.db, namespace_id, payment.id)
         if len(existing) >= MAX_REFUNDS_PER_PAYMENT:
             raise DomainError(TOO_MANY_REFUNDS, "too many refunds", {"limit": MAX_REFUNDS_PER_PAYMENT})
         committed = sum(r.amount for r in existing if r.status != FAILED)
@@ -239,7 +249,7 @@ def _finish(work: Work, refund: Refund, succeeds: bool, dialect: str) -> None:
 def update_refund(store: Store, namespace_id: str, refund_id: str, reason: str | None,
                   metadata: dict | None) -> Refund:
     with unit_of_work(store, namespace_id) as work:
-        refund = load(work.db, namespace_id, refund_id)
+        refund = load(work, refund_id)
         if reason is not None:
             refund.reason = reason
         if metadata is not None:
@@ -252,12 +262,12 @@ def complete_pending(store: Store, job) -> None:
     """Job `refund.complete`: settle a refund that was left pending by a refund delay."""
     with unit_of_work(store, job.namespace_id) as work:
         try:
-            refund = load(work.db, job.namespace_id, job.payload["refund_id"])
+            refund = load(work, job.payload["refund_id"])
         except DomainError:
             return
         if refund.status != PENDING:
             return
-        payment = payments.load(work.db, job.namespace_id, refund.payment_id)
+        payment = payments.load(work, refund.payment_id)
         _finish(work, refund, job.payload["succeeds"], payment.dialect)
         _save(work, refund)
 
@@ -270,7 +280,7 @@ class RefundTotals:
     succeeded: int
 
 
-def totals(db: Database, namespace_id: str, payment_id: str) -> RefundTotals:
+def _totals(db: Database, namespace_id: str, payment_id: str) -> RefundTotals:
     row = db.execute(
         """SELECT coalesce(sum(CASE WHEN status != ? THEN amount END), 0),
                   coalesce(sum(CASE WHEN status = ? THEN amount END), 0)
@@ -282,4 +292,4 @@ def totals(db: Database, namespace_id: str, payment_id: str) -> RefundTotals:
 
 def totals_for(store: Store, namespace_id: str, payment_id: str) -> RefundTotals:
     with store.read() as db:
-        return totals(db, namespace_id, payment_id)
+        return _totals(db, namespace_id, payment_id)

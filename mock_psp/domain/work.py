@@ -13,12 +13,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
-from collections.abc import Iterator
 
 from sqlite_utils import Database
 
-from .. import scheduler
-from ..store import Store
+from ..runtime import scheduler
+from ..runtime.store import Store
 from . import namespaces
 from .namespaces import Namespace
 from .randomness import Draws
@@ -26,6 +25,7 @@ from .randomness import Draws
 
 @dataclass
 class Work:
+    store: Store
     db: Database
     namespace: Namespace
     now: int
@@ -33,6 +33,7 @@ class Work:
     # (object_type, object, from_status, to_status, dialect), in order of change
     changes: list[tuple[str, Any, str | None, str, str]] = field(default_factory=list)
     outcome_queue: list[str] = field(default_factory=list)
+    outcomes_used: bool = False
 
     @property
     def config(self) -> dict:
@@ -101,19 +102,27 @@ class Work:
         if not self.outcome_queue:
             return None
         head = self.outcome_queue.pop(0)
-        namespaces.save_outcome_queue(self.db, self.namespace.id, self.outcome_queue)
+        self.outcomes_used = True
         return head
+
+    def save_sequence(self) -> None:
+        """What this work used of the namespace's random sequence and scripted outcomes."""
+        if self.draws.used or self.outcomes_used:
+            namespaces.save_sequence(self.store, self.namespace.id,
+                                     self.draws.counter if self.draws.used else None,
+                                     self.outcome_queue if self.outcomes_used else None)
 
 
 @contextmanager
 def unit_of_work(store: Store, namespace_id: str) -> Iterator[Work]:
+    """One transaction on one namespace: the domain's services each run in one."""
     with store.write() as db:
-        namespace = namespaces.get(db, namespace_id)
-        work = Work(db, namespace, namespace.now_ms(), namespace.draws(),
+        namespace = namespaces.get(store, namespace_id)
+        work = Work(store, db, namespace, namespace.now_ms(), namespace.draws(),
                     outcome_queue=list(namespace.scripted_outcomes))
         yield work
         work.write_outbox()
-        namespaces.save_draws(db, namespace, work.draws)
+        work.save_sequence()
 
 
 def _row_snapshot(row, *json_columns: str) -> dict | None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 import time
 
-from .runner import HAPPY_CARD
-from .runner import Run
-from .runner import StepFailed
-from .steps import step
+from .context import Run
+from .context import StepFailed
+from .context import step
 
 ORDER_URL = re.compile(r"/orders/(ord-[0-9a-f]+)/return")
 FINISH_SECONDS = 20
@@ -46,7 +45,7 @@ def pay_in_browser(run: Run, args: dict) -> dict:
         checkout.locator("[data-test-id=method-bank]").click()
         checkout.locator(f"[data-test-id=test-bank][value='{args.get('bank', 'TESTBANK-APPROVE')}']").check()
     else:
-        _enter_card(checkout, args.get("card", HAPPY_CARD[run.dialect]))
+        _enter_card(checkout, args.get("card", run.described.client.happy_card))
     checkout.locator("[data-test-id=pay-button]").click()
     return _finish(run, checkout, args.get("three_ds"))
 

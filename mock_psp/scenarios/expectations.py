@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from mock_psp import api_faults
+from ..web import api_faults
 
-from .runner import Run
-from .runner import StepFailed
-from .steps import step
-from .steps import subset_problem
+from .context import Run
+from .context import StepFailed
+from .context import step
+from .context import subset_problem
 
 
 def _order(run: Run, order_id: str) -> dict:
@@ -67,24 +67,9 @@ def expect_orders(run: Run, args: dict) -> dict:
 
 
 def provider_payment(run: Run, payment_id: str) -> tuple[str | None, dict]:
-    """The payment as the provider's API shows it. GovPay+: ``payment_id`` is the reference, and
-    the answer is its latest transaction from the status inquiry."""
-    namespace = run.vars["namespace"]
-    if run.dialect == "govpay-lk":
-        reply = run.http.get(f"{run.psp_url}/govpay-lk/v1/transactions", params={"refNo": payment_id}, timeout=30,
-                             headers={"Authorization": f"Bearer {namespace['govpay_lk']['api_key']}"})
-        transactions = reply.json().get("transactions") or []
-        latest = transactions[0] if transactions else {}
-        return latest.get("status"), latest
-    if run.dialect == "govuk":
-        reply = run.http.get(f"{run.psp_url}/govuk/v1/payments/{payment_id}", timeout=30,
-                             headers={"Authorization": f"Bearer {namespace['govuk']['api_key']}"})
-        body = reply.json()
-        return (body.get("state") or {}).get("status"), body
-    reply = run.http.get(f"{run.psp_url}/hyperswitch/payments/{payment_id}", timeout=30,
-                         headers={"api-key": namespace["hyperswitch"]["api_key"]})
-    body = reply.json()
-    return body.get("status"), body
+    """The payment as the provider's API shows it (GovPay+: ``payment_id`` is the reference, and the
+    answer is its latest transaction from the status inquiry)."""
+    return run.described.client.payment(run.http, run.psp_url, run.keys, payment_id)
 
 
 @step("expect_payment")

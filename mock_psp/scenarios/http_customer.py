@@ -13,10 +13,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-from .runner import HAPPY_CARD
-from .runner import Run
-from .runner import StepFailed
-from .steps import step
+from .context import Run
+from .context import StepFailed
+from .context import step
 
 STAGE = re.compile(r"/checkout/(cs_[A-Za-z0-9_-]+)(/3ds|/confirm)?$")
 MAX_HOPS = 12
@@ -66,5 +65,5 @@ def _form(run: Run, args: dict) -> dict:
         return {"method": "bank", "bank": args.get("bank", "TESTBANK-APPROVE")}
     if method == "upi":
         return {"method": "upi", "vpa": args.get("vpa", "success@upi")}
-    return {"method": "card", "card_number": args.get("card", HAPPY_CARD[run.dialect]), "expiry": "12/35",
+    return {"method": "card", "card_number": args.get("card", run.described.client.happy_card), "expiry": "12/35",
             "cvc": "123", "cardholder_name": "Scenario Customer"}

@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from .runner import Outcome
-from .runner import describe_duration
+from ..domain.durations import describe as describe_duration
+from .context import Outcome
 
 
 def progress_line(outcome: Outcome) -> str:

@@ -29,7 +29,7 @@ from werkzeug.exceptions import HTTPException
 from .govpay_lk import MAX_TOKEN_REQUEST_BYTES
 from .orders import OrderError
 from .provision import saved_wiring
-from .psp import DIALECTS
+from .psp.clients import DIALECTS
 from .psp.base import ProviderError
 from .psp.govpay_lk import DIALECT as GOVPAY_LK
 from .service import DEFAULT_RECONCILE_AFTER

@@ -11,7 +11,7 @@ import requests
 
 from .govpay_lk import AUTH_TYPES as GOVPAY_AUTH_TYPES
 from .provision import ProvisionError
-from .psp import DIALECTS
+from .psp.clients import DIALECTS
 from .psp.govpay_lk import DIALECT as GOVPAY_LK
 from .run import start
 from .signatures import SCHEMES

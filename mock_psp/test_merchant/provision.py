@@ -10,15 +10,23 @@ settings with the shop's identity, how the provider authenticates (a bearer
 token, or OAuth2 client credentials at the shop's ``/oauth/token``) and, with
 encryption on, the shop's RSA public key. The shop keeps the secrets and its
 private key in its database (``GovpayLk.setup``).
+
+The calls go through mock-psp's control API client (mock_psp/client), which is plain
+HTTP: the merchant still knows the provider only by its public HTTP APIs.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
+from ..client.control import Control
+from ..client.control import ProviderUnreachable
+from ..client.control import PspHttpError
 from .govpay_lk import AUTH_TYPES as GOVPAY_AUTH_TYPES
 from .psp.govpay_lk import DIALECT as GOVPAY_LK
 from .service import Merchant
@@ -46,12 +54,11 @@ def provision(merchant: Merchant, url: str, namespace: str | None = None, scheme
     scheme = scheme or old.scheme or old.dialect
     if scheme not in SCHEMES:
         raise ProvisionError(f"unknown signature scheme {scheme!r}; use one of {', '.join(SCHEMES)}")
-    session = requests.Session()
     psp = old.psp_url.rstrip("/")
-    ns = _namespace(session, psp, namespace or merchant.store.setting("namespace"), explicit=namespace is not None)
-    control = {"X-Mock-Namespace": ns["id"]}
-    endpoint = _endpoint(session, psp, control, f"{url}/webhooks/{old.dialect}", scheme, old.dialect)
-    _allow_origin(session, psp, control, url)
+    ns = _namespace(psp, namespace or merchant.store.setting("namespace"), explicit=namespace is not None)
+    control = _control(psp, ns["id"])
+    endpoint = _endpoint(control, f"{url}/webhooks/{old.dialect}", scheme, old.dialect)
+    _allow_origin(control, url)
     wiring = Wiring(dialect=old.dialect, psp_url=psp, namespace=ns["id"], credentials=ns[old.dialect], scheme=scheme,
                     secret=endpoint["secret"], url=url, endpoint_id=endpoint["id"])
     merchant.store.save_settings({"namespace": ns["id"], "endpoint_id": endpoint["id"], "scheme": scheme,
@@ -69,16 +76,14 @@ def _provision_govpay(merchant: Merchant, url: str, namespace: str | None, schem
                              "so --scheme does not apply")
     if auth is not None and auth not in GOVPAY_AUTH_TYPES:
         raise ProvisionError(f"unknown GovPay+ auth {auth!r}; use one of {', '.join(GOVPAY_AUTH_TYPES)}")
-    session = requests.Session()
     psp = old.psp_url.rstrip("/")
-    ns = _namespace(session, psp, namespace or merchant.store.setting("namespace"), explicit=namespace is not None)
-    control = {"X-Mock-Namespace": ns["id"]}
+    ns = _namespace(psp, namespace or merchant.store.setting("namespace"), explicit=namespace is not None)
+    control = _control(psp, ns["id"])
     settings = merchant.govpay.setup(url, ns["id"], auth, encryption)
-    _ok(_call(session, "PUT", f"{psp}/_mock/config", headers=control, json={GOVPAY_LK_KEY: settings}),
-        "set the namespace's GovPay+ settings")
-    _allow_origin(session, psp, control, url)
+    _ok(lambda: control.set_config({GOVPAY_LK_KEY: settings}), "set the namespace's GovPay+ settings")
+    _allow_origin(control, url)
     # Read after the PUT: the inquiry key is the namespace's, shown with its GovPay+ settings.
-    ns = _ok(_call(session, "GET", f"{psp}/_mock/namespaces/{ns['id']}"), "read the namespace")
+    ns = _ok(lambda: control.namespace_document(ns["id"]), "read the namespace")
     credentials = ns.get(GOVPAY_LK_KEY)
     if not isinstance(credentials, dict) or not credentials.get("api_key"):
         raise ProvisionError(f"the provider at {psp} shows no govpay_lk.api_key for namespace {ns['id']}: "
@@ -92,47 +97,48 @@ def _provision_govpay(merchant: Merchant, url: str, namespace: str | None, schem
     return wiring
 
 
-def _call(session: requests.Session, method: str, url: str, **kwargs) -> requests.Response:
+def _control(psp: str, namespace: str | None = None) -> Control:
+    return Control(psp, namespace, session=requests.Session(), timeout=10)
+
+
+def _ok(call: Callable[[], Any], what: str) -> Any:
+    """One control call; its failure as a ProvisionError that says what was being done."""
     try:
-        return session.request(method, url, timeout=10, **kwargs)
-    except requests.RequestException as error:
-        raise ProvisionError(f"cannot reach the provider at {url}: {error}") from error
+        return call()
+    except ProviderUnreachable as error:
+        raise ProvisionError(f"cannot reach the provider: {error.__cause__ or error}") from error
+    except PspHttpError as error:
+        text = error.body if isinstance(error.body, str) else json.dumps(error.body)
+        raise ProvisionError(f"{what}: HTTP {error.status} {text[:300]}") from error
 
 
-def _ok(response: requests.Response, what: str) -> dict:
-    if response.status_code >= 300:
-        raise ProvisionError(f"{what}: HTTP {response.status_code} {response.text[:300]}")
-    return response.json()
-
-
-def _namespace(session, psp: str, namespace_id: str | None, explicit: bool) -> dict:
+def _namespace(psp: str, namespace_id: str | None, explicit: bool) -> dict:
     if namespace_id:
-        response = _call(session, "GET", f"{psp}/_mock/namespaces/{namespace_id}")
-        if response.status_code == 200:
-            return response.json()
-        if explicit:
-            raise ProvisionError(f"the provider at {psp} has no namespace {namespace_id}")
-    return _ok(_call(session, "POST", f"{psp}/_mock/namespaces", json={}), "create namespace")
+        try:
+            return _control(psp).namespace_document(namespace_id)
+        except PspHttpError:
+            if explicit:
+                raise ProvisionError(f"the provider at {psp} has no namespace {namespace_id}") from None
+        except ProviderUnreachable as error:
+            raise ProvisionError(f"cannot reach the provider at {psp}: {error.__cause__ or error}") from error
+    return _ok(lambda: _control(psp).create_namespace(), "create namespace")
 
 
-def _endpoint(session, psp: str, control: dict, webhook_url: str, scheme: str, dialect: str) -> dict:
-    listed = _ok(_call(session, "GET", f"{psp}/_mock/webhook-endpoints", headers=control), "list webhook endpoints")
-    for endpoint in listed.get("data", []):
+def _endpoint(control: Control, webhook_url: str, scheme: str, dialect: str) -> dict:
+    for endpoint in _ok(control.webhook_endpoints, "list webhook endpoints"):
         if endpoint["url"] == webhook_url and endpoint["scheme"] == scheme and endpoint["enabled"]:
             return endpoint
-    return _ok(_call(session, "POST", f"{psp}/_mock/webhook-endpoints", headers=control,
-                     json={"url": webhook_url, "scheme": scheme, "dialect": dialect,
-                           "description": "mock-psp test merchant"}), "register webhook endpoint")
+    return _ok(lambda: control.create_webhook_endpoint(webhook_url, scheme=scheme, dialect=dialect,
+                                                      description="mock-psp test merchant"),
+               "register webhook endpoint")
 
 
-def _allow_origin(session, psp: str, control: dict, url: str) -> None:
+def _allow_origin(control: Control, url: str) -> None:
     parts = urlsplit(url)
     origin = f"{parts.scheme}://{parts.netloc}"
-    config = _ok(_call(session, "GET", f"{psp}/_mock/config", headers=control), "read config")
-    allowed = config.get("allowed_origins") or []
+    allowed = _ok(control.config, "read config").get("allowed_origins") or []
     if origin not in allowed:
-        _ok(_call(session, "PUT", f"{psp}/_mock/config", headers=control,
-                  json={"allowed_origins": [*allowed, origin]}), "register the shop's origin")
+        _ok(lambda: control.set_config({"allowed_origins": [*allowed, origin]}), "register the shop's origin")
 
 
 def saved_wiring(merchant: Merchant) -> Wiring | None:

@@ -16,7 +16,7 @@ from dataclasses import field
 from . import orders as o
 from .clock import MerchantClock
 from .govpay_lk import GovpayLk
-from .psp import CLIENTS
+from .psp.clients import CLIENTS
 from .psp.base import PaymentTruth
 from .psp.base import ProviderError
 from .psp.govpay_lk import CURRENCY as GOVPAY_LK_CURRENCY

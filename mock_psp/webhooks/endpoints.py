@@ -1,4 +1,9 @@
-"""Webhook endpoints: where a namespace's events go, and how they are signed."""
+"""Webhook endpoints: where a namespace's events go, and how they are signed.
+
+:class:`Endpoints` is the service the control API, the dashboard and the dialects'
+own settings use (it owns its transactions); the functions below it work inside
+the caller's transaction (the outbox and the delivery attempts read endpoints so).
+"""
 
 from __future__ import annotations
 
@@ -10,15 +15,13 @@ from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
+from ..domain import namespaces
 from ..domain.errors import INVALID_FIELD
 from ..domain.errors import NOT_FOUND
 from ..domain.errors import DomainError
 from ..domain.namespaces import Namespace
-from ..domain.namespaces import set_publishing
 from . import faults
-from .schemes import SCHEMES
-from .schemes import new_standard_secret
-from .schemes import valid_standard_secret
+from .schemes import Scheme
 
 FIELDS = ("url", "scheme", "secret", "events", "enabled", "dialect", "timeout_seconds", "retry_schedule",
           "faults", "description")
@@ -53,36 +56,32 @@ class Endpoint:
         data["enabled"] = bool(data["enabled"])
         return cls(**data)
 
-    def signing_secret(self, namespace: Namespace) -> str:
+    def signing_secret(self, namespace: Namespace, scheme: Scheme) -> str:
         """The endpoint's own secret, or the namespace's key for its scheme."""
         if self.secret:
             return self.secret
-        if self.scheme == "hyperswitch":
-            return namespace.hyperswitch.payment_response_hash_key
-        if self.scheme == "govuk":
-            return namespace.govuk.webhook_signing_secret
-        if self.scheme == "govpay_lk":
-            return ""  # GovPay+ authenticates with the namespace's bearer token or OAuth2 instead
-        raise RuntimeError("standard endpoints always have their own secret")
+        if scheme.namespace_secret is None:
+            raise RuntimeError(f"{scheme.name} endpoints always have their own secret")
+        return scheme.namespace_secret(namespace)
 
-    def accepts(self, dialect: str, event_type: str, explicit_only: bool = False) -> bool:
-        wanted_dialect = self.dialect or SCHEMES[self.scheme].default_dialect
+    def accepts(self, scheme: Scheme, dialect: str, event_type: str, explicit_only: bool = False) -> bool:
+        wanted_dialect = self.dialect or scheme.default_dialect
         if wanted_dialect is not None and wanted_dialect != dialect:
             return False
         if self.events is None:
             return not explicit_only
         return event_type in self.events
 
-    def schedule(self, namespace: Namespace) -> tuple[float, ...]:
+    def schedule(self, namespace: Namespace, scheme: Scheme) -> tuple[float, ...]:
         if self.retry_schedule is not None:
             return tuple(self.retry_schedule)
         configured = namespace.config.get("webhook_retry_schedule", "provider")
         if configured != "provider":
             return tuple(configured)
-        return SCHEMES[self.scheme].retry_schedule
+        return scheme.retry_schedule
 
-    def timeout(self) -> float:
-        return self.timeout_seconds or SCHEMES[self.scheme].timeout_seconds
+    def timeout(self, scheme: Scheme) -> float:
+        return self.timeout_seconds or scheme.timeout_seconds
 
 
 def _fail(field: str, message: str) -> DomainError:
@@ -98,7 +97,8 @@ def _check_url(value: Any) -> str:
     return value
 
 
-def _check(values: dict, known_events: dict[str, tuple[str, ...]], creating: bool) -> dict:
+def _check(values: dict, schemes: dict[str, Scheme], known_events: dict[str, tuple[str, ...]],
+           creating: bool) -> dict:
     """Validate the given fields; return the column values to store."""
     unknown = set(values) - set(FIELDS)
     if unknown:
@@ -109,8 +109,8 @@ def _check(values: dict, known_events: dict[str, tuple[str, ...]], creating: boo
     if "url" in values:
         out["url"] = _check_url(values["url"])
     if "scheme" in values:
-        if values["scheme"] not in SCHEMES:
-            raise _fail("scheme", f"must be one of {', '.join(SCHEMES)}")
+        if values["scheme"] not in schemes:
+            raise _fail("scheme", f"must be one of {', '.join(schemes)}")
         out["scheme"] = values["scheme"]
     if "secret" in values:
         secret = values["secret"]
@@ -164,18 +164,70 @@ def _check_schedule(schedule: Any) -> str | None:
     return json.dumps(schedule)
 
 
-def create(db: Database, namespace: Namespace, values: dict, known_events: dict, now: int,
-           source: str = "control") -> Endpoint:
-    columns = _check(values, known_events, creating=True)
-    columns.setdefault("scheme", "hyperswitch")
-    if columns["scheme"] == "standard":
+class Endpoints:
+    """Create, change, delete and read a namespace's endpoints, each in one transaction."""
+
+    def __init__(self, store, schemes: dict[str, Scheme], known_events: dict[str, tuple[str, ...]],
+                 default_scheme: str):
+        self.store = store
+        self.schemes = schemes
+        self.known_events = known_events
+        self.default_scheme = default_scheme
+
+    def create(self, namespace_id: str, values: dict, source: str = "control") -> dict:
+        with self.store.write() as db:
+            namespace = namespaces.get(self.store, namespace_id)
+            return self._json(_create(db, namespace, values, self, source), namespace)
+
+    def update(self, namespace_id: str, endpoint_id: str, values: dict) -> dict:
+        with self.store.write() as db:
+            namespace = namespaces.get(self.store, namespace_id)
+            return self._json(_update(db, namespace, endpoint_id, values, self), namespace)
+
+    def delete(self, namespace_id: str, endpoint_id: str) -> None:
+        with self.store.write() as db:
+            _delete(db, namespace_id, endpoint_id, self.store)
+
+    def get(self, namespace_id: str, endpoint_id: str) -> dict:
+        with self.store.read() as db:
+            return self._json(get(db, namespace_id, endpoint_id), namespaces.get(self.store, namespace_id))
+
+    def list(self, namespace_id: str) -> list[dict]:
+        with self.store.read() as db:
+            namespace = namespaces.get(self.store, namespace_id)
+            return [self._json(e, namespace) for e in list_for(db, namespace_id)]
+
+    def set_owned(self, namespace_id: str, source: str, values: dict | None) -> None:
+        """Create, update or (values None) delete the one endpoint a dialect's own settings own
+        (Hyperswitch's business profile webhook_url, GovPay+'s update_url)."""
+        with self.store.write() as db:
+            namespace = namespaces.get(self.store, namespace_id)
+            existing = source_endpoint(db, namespace_id, source)
+            if values is None:
+                if existing is not None:
+                    _delete(db, namespace_id, existing.id, self.store)
+            elif existing is None:
+                _create(db, namespace, values, self, source)
+            else:
+                _update(db, namespace, existing.id, values, self)
+
+    def _json(self, endpoint: Endpoint, namespace: Namespace) -> dict:
+        return to_json(endpoint, namespace, self.schemes[endpoint.scheme])
+
+
+def _create(db: Database, namespace: Namespace, values: dict, service: Endpoints, source: str) -> Endpoint:
+    columns = _check(values, service.schemes, service.known_events, creating=True)
+    columns.setdefault("scheme", service.default_scheme)
+    scheme = service.schemes[columns["scheme"]]
+    if scheme.new_secret is not None:
         if columns.get("secret") is None:
-            columns["secret"] = new_standard_secret()
-        elif not valid_standard_secret(columns["secret"]):
-            raise _fail("secret", "a Standard Webhooks secret is whsec_ followed by base64")
+            columns["secret"] = scheme.new_secret()
+        elif not scheme.valid_secret(columns["secret"]):
+            raise _fail("secret", scheme.secret_rule)
     faults_config = faults.validate({}, values["faults"], "faults") if "faults" in values else {}
     script = faults.validate_script(values["faults"].get("next", []), "faults.next") if "faults" in values else []
     endpoint_id = "we_" + secrets.token_hex(8)
+    now = namespace.now_ms()
     db.execute(
         """INSERT INTO webhook_endpoints (id, namespace_id, url, scheme, secret, dialect, events, enabled,
                timeout_seconds, retry_schedule, faults, fault_script, source, description, created_at, updated_at)
@@ -185,42 +237,41 @@ def create(db: Database, namespace: Namespace, values: dict, known_events: dict,
          columns.get("retry_schedule"), json.dumps(faults_config), json.dumps(script), source,
          columns.get("description"), now, now],
     )
-    _refresh_publishing(db, namespace.id)
+    _refresh_publishing(db, namespace.id, service.store)
     return get(db, namespace.id, endpoint_id)
 
 
-def _refresh_publishing(db: Database, namespace_id: str) -> None:
+def _refresh_publishing(db: Database, namespace_id: str, store) -> None:
     """The namespace publishes events exactly while it has an enabled endpoint."""
     listening = db.execute(
         "SELECT 1 FROM webhook_endpoints WHERE namespace_id = ? AND enabled = 1 LIMIT 1", [namespace_id]
     ).fetchone()
-    set_publishing(db, namespace_id, listening is not None)
+    namespaces.set_publishing(store, namespace_id, listening is not None)
 
 
-def update(db: Database, namespace: Namespace, endpoint_id: str, values: dict, known_events: dict,
-           now: int) -> Endpoint:
+def _update(db: Database, namespace: Namespace, endpoint_id: str, values: dict, service: Endpoints) -> Endpoint:
     endpoint = get(db, namespace.id, endpoint_id)
-    columns = _check(values, known_events, creating=False)
-    scheme = columns.get("scheme", endpoint.scheme)
+    columns = _check(values, service.schemes, service.known_events, creating=False)
+    scheme = service.schemes[columns.get("scheme", endpoint.scheme)]
     secret = columns.get("secret", endpoint.secret)
-    if scheme == "standard" and (secret is None or not valid_standard_secret(secret)):
-        raise _fail("secret", "a standard endpoint needs a whsec_ secret")
+    if scheme.new_secret is not None and (secret is None or not scheme.valid_secret(secret)):
+        raise _fail("secret", scheme.secret_rule)
     if "faults" in values:
         columns["faults"] = json.dumps(faults.validate(endpoint.faults, values["faults"], "faults"))
         if "next" in values["faults"]:
             columns["fault_script"] = json.dumps(faults.validate_script(values["faults"]["next"], "faults.next"))
-    columns["updated_at"] = now
+    columns["updated_at"] = namespace.now_ms()
     assignments = ", ".join(f"{name} = ?" for name in columns)
     db.execute(f"UPDATE webhook_endpoints SET {assignments} WHERE namespace_id = ? AND id = ?",
                [*columns.values(), namespace.id, endpoint_id])
-    _refresh_publishing(db, namespace.id)
+    _refresh_publishing(db, namespace.id, service.store)
     return get(db, namespace.id, endpoint_id)
 
 
-def delete(db: Database, namespace_id: str, endpoint_id: str) -> None:
+def _delete(db: Database, namespace_id: str, endpoint_id: str, store) -> None:
     get(db, namespace_id, endpoint_id)
     db.execute("DELETE FROM webhook_endpoints WHERE namespace_id = ? AND id = ?", [namespace_id, endpoint_id])
-    _refresh_publishing(db, namespace_id)
+    _refresh_publishing(db, namespace_id, store)
 
 
 def get(db: Database, namespace_id: str, endpoint_id: str) -> Endpoint:
@@ -253,10 +304,6 @@ def source_endpoint(db: Database, namespace_id: str, source: str) -> Endpoint | 
     return Endpoint.from_row(row) if row else None
 
 
-def profile_endpoint(db: Database, namespace_id: str) -> Endpoint | None:
-    return source_endpoint(db, namespace_id, "profile")
-
-
 def pop_script(db: Database, endpoint: Endpoint) -> str | None:
     if not endpoint.fault_script:
         return None
@@ -266,18 +313,18 @@ def pop_script(db: Database, endpoint: Endpoint) -> str | None:
     return head
 
 
-def to_json(endpoint: Endpoint, namespace: Namespace) -> dict:
+def to_json(endpoint: Endpoint, namespace: Namespace, scheme: Scheme) -> dict:
     return {
         "id": endpoint.id,
         "url": endpoint.url,
         "scheme": endpoint.scheme,
-        "secret": endpoint.signing_secret(namespace),
+        "secret": endpoint.signing_secret(namespace, scheme),
         "secret_source": "endpoint" if endpoint.secret else "namespace",
-        "dialect": endpoint.dialect or SCHEMES[endpoint.scheme].default_dialect,
+        "dialect": endpoint.dialect or scheme.default_dialect,
         "events": endpoint.events,
         "enabled": endpoint.enabled,
-        "timeout_seconds": endpoint.timeout(),
-        "retry_schedule": list(endpoint.schedule(namespace)),
+        "timeout_seconds": endpoint.timeout(scheme),
+        "retry_schedule": list(endpoint.schedule(namespace, scheme)),
         "faults": {**faults.DEFAULTS, **endpoint.faults, "next": endpoint.fault_script} if endpoint.faults
         or endpoint.fault_script else None,
         "source": endpoint.source,

@@ -1,10 +1,10 @@
-"""Webhook signing schemes and each provider's delivery defaults.
+"""Webhook signing schemes: how a delivery is signed, and each scheme's delivery defaults.
 
-- ``hyperswitch``: ``X-Webhook-Signature-512`` = lowercase hex HMAC-SHA512(key, raw body).
-- ``govuk``: ``Pay-Signature`` = lowercase hex HMAC-SHA256(signing secret, raw body).
-- ``standard`` (standardwebhooks.com): ``webhook-id``, ``webhook-timestamp`` and
-  ``webhook-signature: v1,<base64 HMAC-SHA256(secret, "{id}.{timestamp}.{body}")>``,
-  the secret being ``whsec_`` + base64 of the key bytes.
+Each dialect describes its provider's own scheme (registered through the dialect
+registry); the one here, Standard Webhooks (standardwebhooks.com), is for any
+endpoint: ``webhook-id``, ``webhook-timestamp`` and ``webhook-signature:
+v1,<base64 HMAC-SHA256(secret, "{id}.{timestamp}.{body}")>``, the secret being
+``whsec_`` + base64 of the key bytes.
 """
 
 from __future__ import annotations
@@ -13,34 +13,48 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+# (secret, raw body, message id, unix time of sending) -> the signature headers
+Signature = Callable[[str, bytes, str, int], dict[str, str]]
 
 
 @dataclass(frozen=True)
 class Scheme:
     name: str
-    # Seconds between attempts after the first, the provider's own schedule.
+    # Seconds between attempts after the first: the provider's own schedule.
     retry_schedule: tuple[float, ...]
     timeout_seconds: float
     user_agent: str
+    # Whose events an endpoint of this scheme gets unless it names a dialect (None: any).
     default_dialect: str | None
+    signature: Signature
+    # The namespace's own key for this scheme, used when an endpoint has no secret of its own.
+    namespace_secret: Callable[[Any], str] | None = None
+    # For schemes whose endpoints always have their own secret: make one, and check one.
+    new_secret: Callable[[], str] | None = None
+    valid_secret: Callable[[str], bool] | None = None
+    secret_rule: str = ""  # what such a secret looks like, for the error when one is not
+    # Offered when QA adds an endpoint by hand (GovPay+'s comes with its settings instead).
+    manual: bool = True
+
+    def sign(self, secret: str, body: bytes, message_id: str, timestamp: int) -> dict[str, str]:
+        return self.signature(secret, body, message_id, timestamp)
 
 
-SCHEMES: dict[str, Scheme] = {
-    # Hyperswitch: 1m, then 5m x2, 10m x5, 1h x5, 6h x3 -> 16 retries over about 24h.
-    "hyperswitch": Scheme(
-        "hyperswitch",
-        (60,) + (300,) * 2 + (600,) * 5 + (3600,) * 5 + (21600,) * 3,
-        5.0, "Hyperswitch-Backend-Server", "hyperswitch",
-    ),
-    # GOV.UK Pay: 60s, 5m, 1h, 1d, 2d (6 attempts in all), 3 s timeout.
-    "govuk": Scheme("govuk", (60, 300, 3600, 86400, 172800), 3.0, "GOV.UK Pay webhooks", "govuk"),
-    # Standard Webhooks (Svix's reference schedule): 5s, 5m, 30m, 2h, 5h, 10h, 10h.
-    "standard": Scheme("standard", (5, 300, 1800, 7200, 18000, 36000, 36000), 15.0, "mock-psp webhooks", None),
-    # GovPay+ update calls: authenticated by bearer token, not signed; no public schedule,
-    # so the mock's choice (docs/govpay-lk.md): 1m, 5m, 30m, 2h, 12h.
-    "govpay_lk": Scheme("govpay_lk", (60, 300, 1800, 7200, 43200), 10.0, "GovPay+ (mock-psp)", "govpay-lk"),
-}
+def hex_hmac_header(header: str, digest) -> Signature:
+    """A signature header of lowercase hex HMAC(secret, raw body) (Hyperswitch: SHA-512; GOV.UK Pay: SHA-256)."""
+    def signature(secret: str, body: bytes, message_id: str, timestamp: int) -> dict[str, str]:
+        return {header: hmac.new(secret.encode(), body, digest).hexdigest()}
+
+    return signature
+
+
+def unsigned(secret: str, body: bytes, message_id: str, timestamp: int) -> dict[str, str]:
+    """For schemes whose sender authenticates otherwise (a bearer token)."""
+    return {}
 
 
 def new_standard_secret() -> str:
@@ -58,21 +72,13 @@ def valid_standard_secret(secret: str) -> bool:
         return False
 
 
-def sign(scheme: str, secret: str, body: bytes, message_id: str, timestamp: int) -> dict[str, str]:
-    """The signature headers for one request body."""
-    if scheme == "hyperswitch":
-        digest = hmac.new(secret.encode(), body, hashlib.sha512).hexdigest()
-        return {"X-Webhook-Signature-512": digest}
-    if scheme == "govuk":
-        return {"Pay-Signature": hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()}
-    if scheme == "standard":
-        signed = f"{message_id}.{timestamp}.".encode() + body
-        signature = base64.b64encode(hmac.new(_standard_key(secret), signed, hashlib.sha256).digest()).decode()
-        return {
-            "webhook-id": message_id,
-            "webhook-timestamp": str(timestamp),
-            "webhook-signature": f"v1,{signature}",
-        }
-    if scheme == "govpay_lk":
-        return {}  # authenticated by the sender (a bearer token), not signed
-    raise ValueError(f"unknown scheme {scheme!r}")
+def _standard_signature(secret: str, body: bytes, message_id: str, timestamp: int) -> dict[str, str]:
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    signature = base64.b64encode(hmac.new(_standard_key(secret), signed, hashlib.sha256).digest()).decode()
+    return {"webhook-id": message_id, "webhook-timestamp": str(timestamp), "webhook-signature": f"v1,{signature}"}
+
+
+# Standard Webhooks (Svix's reference schedule): 5s, 5m, 30m, 2h, 5h, 10h, 10h.
+STANDARD = Scheme("standard", (5, 300, 1800, 7200, 18000, 36000, 36000), 15.0, "mock-psp webhooks", None,
+                  _standard_signature, new_secret=new_standard_secret, valid_secret=valid_standard_secret,
+                  secret_rule="a Standard Webhooks secret is whsec_ followed by base64")

@@ -18,7 +18,7 @@ from flask import request
 from playwright.sync_api import sync_playwright
 
 from mock_psp.app import create_app
-from mock_psp.server import ServerThread
+from mock_psp.runtime.server import ServerThread
 from mock_psp.scenarios.browser import CHROMIUM_FLAGS
 from mock_psp.scenarios.browser import chromium_executable
 

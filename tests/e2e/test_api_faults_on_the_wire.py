@@ -120,7 +120,7 @@ def test_stopping_the_server_releases_a_call_held_by_a_timeout_fault():
     import threading
 
     from mock_psp.app import create_app
-    from mock_psp.server import ServerThread
+    from mock_psp.runtime.server import ServerThread
 
     app = create_app({"db": ":memory:", "background": False})
     server = ServerThread(app, "127.0.0.1", 0).start()

@@ -155,9 +155,10 @@ def test_serve_prints_urls_and_keys_and_stops_cleanly(tmp_path, sig):
 def test_serve_keeps_data_in_the_file_across_restarts(tmp_path):
     db = str(tmp_path / "keep.db")
     process, url, _ = start_cli("--db", db)
+    from mock_psp.dialects import registry
     from mock_psp.domain.namespaces import default_keys
 
-    key = default_keys()[0].api_key
+    key = default_keys(registry.key_specs())["hyperswitch"]["api_key"]
     created = requests.post(url + "/hyperswitch/payments", json={"amount": 5, "currency": "USD"},
                             headers={"api-key": key}, timeout=5).json()
     stop_cli(process)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from mock_psp.connection import DropConnection
+from mock_psp.runtime.connection import DropConnection
 from tests.support.clients import card
 
 

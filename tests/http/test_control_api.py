@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from mock_psp.app import create_app
+from mock_psp.dialects import registry
 from mock_psp.domain.namespaces import default_keys
 from tests.conftest import new_namespace
 from tests.support.clients import Api
@@ -32,18 +33,19 @@ def test_new_namespace_has_keys_in_the_real_formats(control):
 
 def test_default_namespace_keys_are_stable_and_documented(control):
     default = control.get("/_mock/namespaces/ns_default").json
-    hyperswitch, govuk = default_keys()
-    assert default["hyperswitch"]["api_key"] == hyperswitch.api_key
-    assert default["govuk"]["api_key"] == govuk.api_key
+    keys = default_keys(registry.key_specs())
+    hyperswitch, govuk = keys["hyperswitch"], keys["govuk"]
+    assert default["hyperswitch"]["api_key"] == hyperswitch["api_key"]
+    assert default["govuk"]["api_key"] == govuk["api_key"]
     assert default["default"] is True
     readme = README.read_text()
-    assert hyperswitch.api_key in readme and hyperswitch.publishable_key in readme
-    assert govuk.api_key in readme and govuk.webhook_signing_secret in readme
+    assert hyperswitch["api_key"] in readme and hyperswitch["publishable_key"] in readme
+    assert govuk["api_key"] in readme and govuk["webhook_signing_secret"] in readme
 
 
 def test_default_namespace_answers_calls_without_a_namespace_header(transport, control):
-    hyperswitch, _ = default_keys()
-    api = Api(transport, {"api-key": hyperswitch.api_key})
+    hyperswitch = default_keys(registry.key_specs())["hyperswitch"]
+    api = Api(transport, {"api-key": hyperswitch["api_key"]})
     assert api.post("/hyperswitch/payments", {"amount": 10, "currency": "EUR"}).status == 200
     assert control.get("/_mock/config").json["clock"] == "system"
 
@@ -147,7 +149,7 @@ def test_virtual_clock_advances_sets_and_lists_due_jobs(vhs):
 def test_durations_are_understood(vhs, value, seconds):
     before = vhs.control.get("/_mock/clock").json["now"]
     vhs.control.post("/_mock/clock/advance", {"duration": value})
-    from mock_psp.clock import parse_iso
+    from mock_psp.runtime.clock import parse_iso
 
     after = vhs.control.get("/_mock/clock").json["now"]
     assert parse_iso(after) - parse_iso(before) == seconds * 1000

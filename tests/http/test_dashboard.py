@@ -211,9 +211,9 @@ def test_the_api_page_lists_each_dialect_with_its_docs_and_openapi(ui):
 
 def test_a_quick_button_advances_by_its_own_duration_even_with_the_text_box_empty(ui, vhs):
     ns = vhs.namespace["id"]
-    before = ui.application.test_client().get(f"/_mock/clock", headers={"X-Mock-Namespace": ns}).get_json()["now"]
+    before = ui.application.test_client().get("/_mock/clock", headers={"X-Mock-Namespace": ns}).get_json()["now"]
     page = text(post(ui, f"{UI}/clock/advance?ns={ns}", f"{UI}/clock?ns={ns}", duration="", quick="1h"))
-    after = ui.application.test_client().get(f"/_mock/clock", headers={"X-Mock-Namespace": ns}).get_json()["now"]
+    after = ui.application.test_client().get("/_mock/clock", headers={"X-Mock-Namespace": ns}).get_json()["now"]
     assert 'data-test-id="jobs-ran"' in page
     assert (int(after[11:13]) - int(before[11:13])) % 24 == 1
 

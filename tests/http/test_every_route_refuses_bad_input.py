@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import pytest
 
-from mock_psp import test_merchant
+from mock_psp.test_merchant import app as test_merchant
 from mock_psp.app import create_app
 
 MERCHANT_DIALECTS = ("hyperswitch", "govuk", "govpay-lk")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from mock_psp.dialects.govuk import requests as wire
+from mock_psp.dialects.govuk import parse as wire
 from tests.support import govuk_spec
 from tests.support.spec import ConformanceError
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mock_psp.connection import DropConnection
+from mock_psp.runtime.connection import DropConnection
 
 
 def journal(client, **query) -> list[dict]:

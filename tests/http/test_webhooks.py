@@ -10,8 +10,7 @@ import json
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from mock_psp.clock import parse_iso
-from tests.support.clients import card
+from mock_psp.runtime.clock import parse_iso
 
 UPI_OK = {"payment_method": "upi", "payment_method_data": {"upi": {"upi_collect": {"vpa_id": "success@upi"}}}}
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import secrets
 import threading
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from flask import Flask
 from flask import jsonify
 from flask import request
 
-from mock_psp.server import ServerThread
+from mock_psp.runtime.server import ServerThread
 
 
 def _cipher(transaction_key: bytes) -> Cipher:

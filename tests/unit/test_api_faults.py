@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from mock_psp import api_faults
+from mock_psp.web import api_faults
 from mock_psp.domain import namespaces
 from mock_psp.domain.errors import DomainError
-from mock_psp.store import Store
+from mock_psp.runtime.store import Store
 
 
 @pytest.fixture
@@ -18,8 +18,7 @@ def store():
 
 
 def make_namespace(store, seed: int = 5):
-    with store.write() as db:
-        return namespaces.create(db, seed=seed)
+    return namespaces.create(store, seed=seed)
 
 
 def configure(store, ns, **changes) -> dict:
@@ -63,11 +62,9 @@ def test_faults_are_off_until_set_and_off_again_when_set_back_to_defaults(store)
     ns = make_namespace(store)
     assert not ns.api_faults_active
     configure(store, ns, reset=0.5)
-    with store.read() as db:
-        assert namespaces.get(db, ns.id).api_faults_active
+    assert namespaces.get(store, ns.id).api_faults_active
     configure(store, ns, reset=0.0)
-    with store.read() as db:
-        assert not namespaces.get(db, ns.id).api_faults_active
+    assert not namespaces.get(store, ns.id).api_faults_active
 
 
 def test_the_script_comes_first_then_the_probabilities(store):

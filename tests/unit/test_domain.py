@@ -17,8 +17,10 @@ from mock_psp.domain.payments import PaymentChanges
 from mock_psp.domain.payments import PaymentMethodInput
 from mock_psp.domain.refunds import NewRefund
 from mock_psp.domain.work import unit_of_work
-from mock_psp.scheduler import Scheduler
-from mock_psp.store import Store
+from mock_psp.dialects import registry
+from mock_psp.runtime import clock
+from mock_psp.runtime.scheduler import Scheduler
+from mock_psp.runtime.store import Store
 
 
 @pytest.fixture
@@ -30,14 +32,12 @@ def store():
 
 @pytest.fixture
 def ns(store):
-    with store.write() as db:
-        return namespaces.create(db, seed=99)
+    return namespaces.create(store, seed=99)
 
 
 @pytest.fixture
 def virtual_ns(store):
-    with store.write() as db:
-        return namespaces.create(db, seed=99, clock_mode="virtual")
+    return namespaces.create(store, seed=99, clock_mode="virtual")
 
 
 def a_card(number: str = "4242424242424242") -> PaymentMethodInput:
@@ -80,8 +80,7 @@ def test_a_transition_outside_the_table_is_a_programming_error(store, ns):
 
 
 def publishing(store, ns):
-    with store.write() as db:
-        namespaces.set_publishing(db, ns.id, True)
+    namespaces.set_publishing(store, ns.id, True)
     return ns
 
 
@@ -119,9 +118,8 @@ def test_no_outbox_rows_while_nobody_listens(store, ns):
 
 
 def test_outcome_order_is_scripted_then_magic_card_then_rate(store, ns):
-    with store.write() as db:
-        namespaces.push_outcomes(db, ns, ["succeeded"])
-        namespaces.update_config(db, ns, {"success_rates": {"card": 0}})
+    namespaces.push_outcomes(store, ns.id, ["succeeded"])
+    namespaces.update_config(store, ns.id, {"success_rates": {"card": 0}})
     assert pay(store, ns, "4000000000000002").status == payments.CAPTURED  # scripted beats magic
     assert pay(store, ns, "4242424242424242").status == payments.CAPTURED  # magic beats rate
     declined = pay(store, ns, "4012888888881881")  # rate 0
@@ -146,9 +144,8 @@ def test_three_ds_outcome_waits_for_the_customer(store, ns):
 
 def test_seeded_namespaces_repeat_ids_and_draws(store):
     def run():
-        with store.write() as db:
-            ns = namespaces.create(db, seed=5)
-            namespaces.update_config(db, ns, {"success_rates": {"card": 0.5}})
+        ns = namespaces.create(store, seed=5)
+        namespaces.update_config(store, ns.id, {"success_rates": {"card": 0.5}})
         return [(p.id, p.status, p.client_secret) for p in (pay(store, ns, "4012888888881881") for _ in range(20))]
 
     assert run() == run()
@@ -195,11 +192,9 @@ def test_refunds_never_exceed_the_captured_amount(store, ns):
 
 def test_failed_refunds_free_their_amount_again(store, ns):
     payment = pay(store, ns, amount=1000)
-    with store.write() as db:
-        namespaces.update_config(db, ns, {"success_rates": {"refund": 0}})
+    namespaces.update_config(store, ns.id, {"success_rates": {"refund": 0}})
     assert refunds.create_refund(store, ns.id, NewRefund(payment.id)).status == refunds.FAILED
-    with store.write() as db:
-        namespaces.update_config(db, namespaces.get(db, ns.id), {"success_rates": {"refund": 1}})
+    namespaces.update_config(store, ns.id, {"success_rates": {"refund": 1}})
     assert refunds.create_refund(store, ns.id, NewRefund(payment.id)).amount == 1000
 
 
@@ -210,32 +205,28 @@ def test_advancing_runs_due_jobs_in_due_time_order_at_their_own_time(store, virt
     seen = []
 
     def record(store, job):
-        with store.read() as db:
-            now = namespaces.get(db, job.namespace_id).now_ms()
+        now = namespaces.get(store, job.namespace_id).now_ms()
         seen.append((job.payload["n"], now - start))
 
     scheduler = Scheduler(store, {"test.record": record})
-    with store.read() as db:
-        start = namespaces.get(db, virtual_ns.id).now_ms()
+    start = namespaces.get(store, virtual_ns.id).now_ms()
     with store.write() as db:
-        from mock_psp import scheduler as scheduling
+        from mock_psp.runtime import scheduler as scheduling
 
         for n, delay in ((3, 30_000), (1, 10_000), (2, 20_000), (4, 90_000)):
             scheduling.schedule(db, virtual_ns.id, "test.record", start + delay, {"n": n})
-    ran = scheduler.advance(virtual_ns.id, 60)
+    ran = clock.advance(scheduler, virtual_ns.id, 60)
     assert [r["payload"]["n"] for r in ran] == [1, 2, 3]
     assert seen == [(1, 10_000), (2, 20_000), (3, 30_000)]
-    with store.read() as db:
-        assert namespaces.get(db, virtual_ns.id).now_ms() == start + 60_000
+    assert namespaces.get(store, virtual_ns.id).now_ms() == start + 60_000
 
 
 def test_jobs_scheduled_inside_the_window_also_run(store, virtual_ns):
     scheduler = Scheduler(store, HANDLERS)
-    with store.write() as db:
-        namespaces.update_config(db, virtual_ns, {"delays": {"authorize": 5, "capture": 5}})
+    namespaces.update_config(store, virtual_ns.id, {"delays": {"authorize": 5, "capture": 5}})
     payment = pay(store, virtual_ns)  # authorise in 5s, then capture in 5s more
     assert payment.status == payments.PROCESSING
-    ran = scheduler.advance(virtual_ns.id, 60)
+    ran = clock.advance(scheduler, virtual_ns.id, 60)
     assert [job["kind"] for job in ran][:2] == ["payment.complete", "payment.complete"]
     assert payments.get_payment(store, virtual_ns.id, payment.id).status == payments.CAPTURED
 
@@ -246,11 +237,11 @@ def test_a_failing_job_is_recorded_and_does_not_stop_the_others(store, virtual_n
 
     scheduler = Scheduler(store, {"test.boom": boom, **HANDLERS})
     with store.write() as db:
-        from mock_psp import scheduler as scheduling
+        from mock_psp.runtime import scheduler as scheduling
 
         scheduling.schedule(db, virtual_ns.id, "test.boom", virtual_ns.now_ms() + 1, {})
     created = payments.create_payment(store, virtual_ns.id, NewPayment(amount=5, currency="GBP"))
-    ran = scheduler.advance(virtual_ns.id, 3600)
+    ran = clock.advance(scheduler, virtual_ns.id, 3600)
     assert [(r["kind"], r["state"]) for r in ran] == [("test.boom", "failed"), ("payment.expire", "done")]
     assert ran[0]["error"] == "ValueError: bad job"
     assert payments.get_payment(store, virtual_ns.id, created.id).status == payments.EXPIRED
@@ -259,9 +250,9 @@ def test_a_failing_job_is_recorded_and_does_not_stop_the_others(store, virtual_n
 def test_jobs_left_running_by_a_crash_run_again_after_restart(tmp_path):
     path = str(tmp_path / "crash.db")
     store = Store(path)
+    ns = namespaces.create(store, seed=1, clock_mode="virtual")
     with store.write() as db:
-        ns = namespaces.create(db, seed=1, clock_mode="virtual")
-        from mock_psp import scheduler as scheduling
+        from mock_psp.runtime import scheduler as scheduling
 
         job_id = scheduling.schedule(db, ns.id, "test.count", ns.now_ms(), {})
         db.execute("UPDATE jobs SET state = 'running' WHERE id = ?", [job_id])  # claimed, then the process died
@@ -269,15 +260,14 @@ def test_jobs_left_running_by_a_crash_run_again_after_restart(tmp_path):
     runs = []
     restarted = Store(path)
     scheduler = Scheduler(restarted, {"test.count": lambda store, job: runs.append(job.id)})
-    scheduler.advance(ns.id, 1)
+    clock.advance(scheduler, ns.id, 1)
     restarted.close()
     assert runs == [job_id]
 
 
 def test_system_clock_worker_runs_due_jobs(store, ns):
     scheduler = Scheduler(store, HANDLERS)
-    with store.write() as db:
-        namespaces.update_config(db, ns, {"delays": {"authorize": 0.001}})
+    namespaces.update_config(store, ns.id, {"delays": {"authorize": 0.001}})
     payment = pay(store, ns)
     assert payment.status == payments.PROCESSING
     import time
@@ -293,8 +283,7 @@ def test_system_clock_worker_runs_due_jobs(store, ns):
 
 
 def test_namespaces_do_not_see_each_others_payments(store, ns):
-    with store.write() as db:
-        other = namespaces.create(db)
+    other = namespaces.create(store)
     payment = pay(store, ns)
     with pytest.raises(DomainError) as caught:
         payments.get_payment(store, other.id, payment.id)
@@ -302,17 +291,16 @@ def test_namespaces_do_not_see_each_others_payments(store, ns):
 
 
 def test_the_same_merchant_payment_id_can_exist_in_two_namespaces(store, ns):
-    with store.write() as db:
-        other = namespaces.create(db)
+    other = namespaces.create(store)
     for namespace in (ns, other):
         assert pay(store, namespace, payment_id="order-1").id == "order-1"
 
 
 def test_default_namespace_is_created_once_with_stable_keys(store):
-    with store.write() as db:
-        first = namespaces.ensure_default(db, seed=3)
-        second = namespaces.ensure_default(db, seed=3)
-    assert first == second and first.hyperswitch == namespaces.default_keys()[0]
+    specs = registry.key_specs()
+    first = namespaces.ensure_default(store, specs, seed=3)
+    second = namespaces.ensure_default(store, specs, seed=3)
+    assert first == second and first.keys == namespaces.default_keys(specs)
 
 
 # -- customer steps on the provider's pages (GOV.UK Pay's flow) -------------------------
@@ -344,7 +332,7 @@ def test_delayed_capture_holds_after_confirmation_and_expires_after_its_window(s
     payments.submit_payment_page(store, virtual_ns.id, payment.id, PaymentChanges(payment_method=a_card()))
     held = payments.customer_confirm(store, virtual_ns.id, payment.id)
     assert (held.status, held.customer_action) == (payments.AUTHORIZED, None)
-    scheduler.advance(virtual_ns.id, 3600)
+    clock.advance(scheduler, virtual_ns.id, 3600)
     assert payments.get_payment(store, virtual_ns.id, payment.id).status == payments.EXPIRED
 
 
@@ -385,8 +373,7 @@ def test_access_tokens_work_once(store, ns):
 
 
 def test_api_authorisation_skips_3ds_and_confirmation(store, ns):
-    with store.write() as db:
-        namespaces.push_outcomes(db, ns, ["3ds"])
+    namespaces.push_outcomes(store, ns.id, ["3ds"])
     payment = page_payment(store, ns)  # even one made for the pages: nobody is there to confirm
     authorised = payments.authorise_by_api(store, ns.id, payment.id, PaymentChanges(payment_method=a_card()))
     assert (authorised.status, authorised.customer_action) == (payments.CAPTURED, None)
@@ -401,20 +388,18 @@ def test_api_authorisation_with_manual_capture_holds_for_its_window(store, virtu
         amount=500, currency="GBP", dialect="govuk", capture_method="manual", capture_window_seconds=60))
     held = payments.authorise_by_api(store, virtual_ns.id, payment.id, PaymentChanges(payment_method=a_card()))
     assert (held.status, held.customer_action) == (payments.AUTHORIZED, None)
-    scheduler.advance(virtual_ns.id, 60)
+    clock.advance(scheduler, virtual_ns.id, 60)
     assert payments.get_payment(store, virtual_ns.id, payment.id).status == payments.EXPIRED
 
 
 def test_api_authorisation_rejects_a_bad_check_digit_without_using_an_outcome(store, ns):
-    with store.write() as db:
-        namespaces.push_outcomes(db, ns, ["succeeded"])
+    namespaces.push_outcomes(store, ns.id, ["succeeded"])
     payment = payments.create_payment(store, ns.id, NewPayment(amount=500, currency="GBP", dialect="govuk"))
     rejected = payments.authorise_by_api(store, ns.id, payment.id, PaymentChanges(
         payment_method=a_card("4242424242424241")))
     assert (rejected.status, rejected.failure_reason) == (payments.FAILED, outcomes.INVALID_CARD_NUMBER)
     assert rejected.payment_method_data is None
-    with store.read() as db:
-        assert namespaces.scripted_outcomes(db, ns.id) == ["succeeded"]
+    assert namespaces.scripted_outcomes(store, ns.id) == ["succeeded"]
 
 
 def test_every_domain_error_code_is_mapped_by_every_dialect():
@@ -433,10 +418,10 @@ def test_every_domain_error_code_is_mapped_by_every_dialect():
 
 
 def waiting(store, ns_id: str) -> dict[str, str]:
-    from mock_psp import scheduler
+    from mock_psp.runtime import scheduler
     from mock_psp.domain import jobs
     with store.read() as db:
-        return {job["kind"]: jobs.describe(db, ns_id, job["kind"], job["payload"])
+        return {job["kind"]: jobs.describe(store, ns_id, job["kind"], job["payload"])
                 for job in scheduler.pending_jobs(db, ns_id)}
 
 
@@ -448,8 +433,7 @@ def test_a_waiting_expiry_says_it_would_expire_an_unpaid_payment_and_nothing_onc
 
 
 def test_a_waiting_refund_settlement_says_how_it_ends_until_it_has(store, virtual_ns):
-    with store.write() as db:
-        namespaces.update_config(db, virtual_ns, {"delays": {"refund": 30}})
+    namespaces.update_config(store, virtual_ns.id, {"delays": {"refund": 30}})
     paid = pay(store, virtual_ns)
     refunds.create_refund(store, virtual_ns.id, NewRefund(payment_id=paid.id, amount=300))
     assert waiting(store, virtual_ns.id)["refund.complete"] == "settles the refund (succeeds)"
@@ -466,12 +450,15 @@ def namespace_tables(store) -> set[str]:
 
 def test_reset_empties_every_table_of_a_namespace_but_its_endpoints(store):
     # A table added later with a namespace_id must be listed, or reset would leave its rows behind.
-    assert namespace_tables(store) - {"webhook_endpoints"} == set(namespaces.DATA_TABLES)
+    kept = {"webhook_endpoints", "dialect_keys", "dialect_settings"}  # the account, not its data
+    assert namespace_tables(store) - kept == set(namespaces.DATA_TABLES)
 
 
 def test_a_snapshot_carries_every_table_of_a_namespace_but_browser_sessions(store):
-    from mock_psp import snapshots
-    assert namespace_tables(store) - {"access_tokens", "checkout_sessions"} == set(snapshots.TABLES)
+    from mock_psp.domain import snapshots
+    # A copy makes keys of its own; the dialects' settings travel as the document's namespace settings.
+    elsewhere = {"access_tokens", "checkout_sessions", "dialect_keys", "dialect_settings"}
+    assert namespace_tables(store) - elsewhere == set(snapshots.TABLES)
 
 
 def test_a_payment_list_finds_part_of_an_id_or_a_reference(store, ns):

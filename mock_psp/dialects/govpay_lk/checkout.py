@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mock_psp.checkout.adapters import Summary
+from ...checkout.adapters import Summary
 from ...domain import payments
 from ...domain.errors import DomainError
 from ...domain.namespaces import Namespace

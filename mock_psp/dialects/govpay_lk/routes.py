@@ -13,29 +13,30 @@ import logging
 import re
 from urllib.parse import urlsplit
 
-from flask import Blueprint
 from flask import current_app
 from flask import jsonify
 from flask import request
 
-from mock_psp.checkout import routes as checkout
-from ... import journal
+from ...checkout import routes as checkout
 from ...domain import namespaces
 from ...domain import payments
-from ...domain.errors import DomainError
 from ...domain.namespaces import Namespace
 from ...domain.payments import NewPayment
-from ...domain.work import unit_of_work
+from ...domain.payments import PaymentFilter
+from ...web import journal
 from . import errors
 from . import serialize
 from . import settings as gp
 from .caller import CallResult
+from .face import bp
+from .face import credentials
+from .keys import KEY
+from .keys import NAME
 
-PREFIX = "/govpay-lk"
 REF_NO = re.compile(r"^[A-Za-z0-9]{1,20}$")
 OPEN = (payments.CREATED, payments.CUSTOMER_ACTION, payments.PROCESSING)
+MOST_TRANSACTIONS = 1000  # shown by the inquiry for one reference
 
-bp = Blueprint("govpay_lk", __name__, url_prefix=PREFIX)
 log = logging.getLogger(__name__)
 
 
@@ -45,48 +46,6 @@ def _provider():
 
 def _store():
     return _provider().store
-
-
-def error_response(error: errors.GovpayError):
-    response = jsonify(error.body())
-    response.status_code = error.status
-    return response
-
-
-@bp.errorhandler(errors.GovpayError)
-def _govpay_error(error: errors.GovpayError):
-    return error_response(error)
-
-
-@bp.errorhandler(DomainError)
-def _domain_error(error: DomainError):
-    return error_response(errors.from_domain(error))
-
-
-def http_error(status: int):
-    return error_response(errors.routing_error(status))
-
-
-def unexpected_error():
-    return error_response(errors.unexpected())
-
-
-def injected_error():
-    """The answer to an API call failed on purpose (API fault ``error``)."""
-    return error_response(errors.injected())
-
-
-def is_api_call() -> bool:
-    """A status inquiry (not the pay page)."""
-    return request.path.startswith(PREFIX + "/v1/")
-
-
-def api_namespace() -> Namespace | None:
-    """The namespace a status inquiry belongs to, by its bearer key (None: the pay page, or no such key)."""
-    header = request.headers.get("Authorization", "")
-    if not is_api_call() or not header.startswith("Bearer "):
-        return None
-    return _namespace_by_key(header[len("Bearer "):].strip())
 
 
 # -- the citizen arrives -----------------------------------------------------------------
@@ -116,8 +75,7 @@ def _namespace_for(return_url: str, subinst_id: str | None) -> Namespace | None:
     """By subinstId if given; else the namespace that registered the return URL's origin; else the default."""
     parts = urlsplit(return_url)
     origin = f"{parts.scheme}://{parts.netloc}"
-    with _store().read() as db:
-        candidates = [n for n in namespaces.list_all(db) if gp.current(n)["validate_url"]]
+    candidates = [n for n in namespaces.list_all(_store()) if gp.current(n)["validate_url"]]
     if subinst_id:  # the latest set up, when several claim it
         return next((n for n in reversed(candidates) if gp.current(n)["subinst_id"] == subinst_id), None)
     by_origin = [n for n in candidates if origin in n.config.get("allowed_origins", [])]
@@ -128,21 +86,15 @@ def _namespace_for(return_url: str, subinst_id: str | None) -> Namespace | None:
 
 def _open_transaction(namespace: Namespace, ref: str):
     """One open session per reference: a second visit resumes it rather than starting another."""
-    with _store().read() as db:
-        row = db.execute(
-            f"SELECT id FROM payments WHERE namespace_id = ? AND dialect = ? AND reference = ? AND status IN "
-            f"({', '.join('?' * len(OPEN))}) AND session_expires_at > ? ORDER BY created_at DESC LIMIT 1",
-            [namespace.id, gp.DIALECT, ref, *OPEN, namespace.now_ms()]).fetchone()
-    return payments.get_payment(_store(), namespace.id, row["id"]) if row else None
+    return payments.open_by_reference(_store(), namespace.id, NAME, ref, OPEN)
 
 
 def _present_and_start(namespace: Namespace, ref: str, return_url: str):
     config = gp.current(namespace)
-    with unit_of_work(_store(), namespace.id) as work:  # the id is drawn from the namespace's seed
-        transaction_id = work.draws.token(16, "0123456789")
+    transaction_id = payments.draw_id(_store(), namespace.id, 16, "0123456789")  # from the namespace's seed
     request_body = serialize.request_envelope(config, transaction_id, [("refNo", ref)])
     # No transaction is open here: the merchant may call the inquiry back while answering.
-    result = _provider().govpay.call(config, config["validate_url"], request_body)
+    result = _provider().services[NAME].call(config, config["validate_url"], request_body)
     _journal_outbound(namespace, config["validate_url"], request_body, result)
     refusal = _presentment_refusal(result, return_url)
     if refusal is not None:
@@ -154,7 +106,7 @@ def _present_and_start(namespace: Namespace, ref: str, return_url: str):
         return checkout.problem(502, "The service is not available", f"Its answer could not be read: {why}",
                                 "bad_presentment", return_url)
     payment = payments.create_payment(_store(), namespace.id, NewPayment(
-        dialect=gp.DIALECT, payment_id=transaction_id, amount=amount, currency=currency, reference=ref,
+        dialect=NAME, payment_id=transaction_id, amount=amount, currency=currency, reference=ref,
         return_url=return_url, description=config["service_name"] or None,
         session_expiry_seconds=config["session_ttl_seconds"],
         attributes={"subinst_id": config["subinst_id"], "service_id": config["service_id"],
@@ -222,25 +174,18 @@ def _amount_of(body) -> tuple[int, str]:
 
 
 def _authenticate() -> Namespace:
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        raise errors.unauthorized()
-    found = _namespace_by_key(header[len("Bearer "):].strip())
+    presented = credentials(request.headers)
+    found = namespaces.find_by_key(_store(), KEY, *presented) if presented else None
     if found is None:
         raise errors.unauthorized()
     return found
-
-
-def _namespace_by_key(key: str) -> Namespace | None:
-    with _store().read() as db:
-        return next((n for n in namespaces.list_all(db) if gp.api_key(n) == key), None)
 
 
 @bp.get("/v1/transactions/<transaction_id>")
 def get_transaction(transaction_id: str):
     namespace = _authenticate()
     payment = payments.get_payment(_store(), namespace.id, transaction_id)
-    if payment.dialect != gp.DIALECT:
+    if payment.dialect != NAME:
         raise errors.GovpayError(404, "not_found", "no such transaction")
     return jsonify(serialize.transaction_json(payment))
 
@@ -251,9 +196,6 @@ def find_transactions():
     ref = request.args.get("refNo", "")
     if not REF_NO.match(ref):
         raise errors.GovpayError(400, "bad_request", "give refNo: 1 to 20 letters and digits")
-    with _store().read() as db:
-        ids = [r["id"] for r in db.execute(
-            "SELECT id FROM payments WHERE namespace_id = ? AND dialect = ? AND reference = ? "
-            "ORDER BY created_at DESC, rowid DESC", [namespace.id, gp.DIALECT, ref])]
-    found = [serialize.transaction_json(payments.get_payment(_store(), namespace.id, i)) for i in ids]
-    return jsonify({"refNo": ref, "transactions": found})
+    found, _ = payments.list_payments(_store(), namespace.id, PaymentFilter(dialect=NAME, reference=ref,
+                                                                           limit=MOST_TRANSACTIONS))
+    return jsonify({"refNo": ref, "transactions": [serialize.transaction_json(p) for p in found]})

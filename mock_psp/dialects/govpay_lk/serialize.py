@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from decimal import InvalidOperation
 
-from ...clock import iso_ms
+from ...runtime.clock import iso_ms
 from ...domain import payments as p
 from ...domain.payments import Payment
 

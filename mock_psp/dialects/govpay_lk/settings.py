@@ -7,7 +7,6 @@ dialect settings. Keys merge: a later update may change one of them.
 from __future__ import annotations
 
 import copy
-import hashlib
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,9 +16,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ...domain.errors import INVALID_CONFIG
 from ...domain.errors import DomainError
 from ...domain.namespaces import Namespace
+from .keys import KEY
+from .keys import NAME
+from .keys import UPDATE_SCHEME
 
-KEY = "govpay_lk"
-DIALECT = "govpay-lk"
+DIALECT = NAME
 AUTH_TYPES = ("none", "bearer", "oauth2")
 DEFAULTS: dict[str, Any] = {
     "validate_url": None,
@@ -122,12 +123,7 @@ def validate(stored: dict, update: Any) -> dict:
     return merged
 
 
-def api_key(namespace: Namespace) -> str:
-    """The key a merchant sends on the status inquiry: stable per namespace, secret like its other keys."""
-    digest = hashlib.sha256(f"govpay-lk:{namespace.id}:{namespace.govuk.api_key}".encode()).hexdigest()
-    return f"gplk_{digest[:40]}"
-
-
-def namespace_json(namespace: Namespace, base_url: str) -> dict:
-    """What GET /_mock/namespaces/{id} shows for GovPay+: the merchant's key for the inquiry."""
-    return {"api_key": api_key(namespace), "base_url": base_url + "/govpay-lk"}
+def owned_endpoint(namespace: Namespace) -> dict | None:
+    """The webhook endpoint these settings name: the update call goes to ``update_url``."""
+    url = current(namespace).get("update_url")
+    return {"url": url, "scheme": UPDATE_SCHEME, "dialect": NAME} if url else None

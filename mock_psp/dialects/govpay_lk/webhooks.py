@@ -9,19 +9,26 @@ from __future__ import annotations
 
 import json
 
-from ...clock import iso_ms
+from ...runtime.clock import iso_ms
 from ...domain import payments as p
 from ...domain.namespaces import Namespace
 from ...domain.payments import Payment
 from ...webhooks.ids import hex_id
-from ..hyperswitch.webhooks import EventDraft
+from ...webhooks.delivery import Result
+from ...webhooks.events import EventDraft
+from ...webhooks.schemes import Scheme
+from ...webhooks.schemes import unsigned
 from . import serialize
 from . import settings as gp_settings
+from .keys import UPDATE_SCHEME
 
 DIALECT = gp_settings.DIALECT
 UPDATE = "govpay_update"
 EVENT_TYPES = (UPDATE,)
-SCHEME = "govpay_lk"
+# The update call is authenticated by the sender (a bearer token, or OAuth2), not signed. GovPay+
+# publishes no retry schedule: the mock's choice (docs/govpay-lk.md) is 1m, 5m, 30m, 2h, 12h.
+SCHEME = Scheme(UPDATE_SCHEME, (60, 300, 1800, 7200, 43200), 10.0, "GovPay+ (mock-psp)", DIALECT, unsigned,
+                namespace_secret=lambda namespace: "", manual=False)
 
 
 def describe(change: dict, namespace: Namespace, base_url: str) -> list[EventDraft]:
@@ -31,7 +38,7 @@ def describe(change: dict, namespace: Namespace, base_url: str) -> list[EventDra
     to = change["to_status"]
     if to not in (p.CAPTURED, p.FAILED, p.CANCELLED):
         return []
-    payment = Payment(**{name: change["snapshot"][name] for name in Payment.__dataclass_fields__})
+    payment = Payment.from_snapshot(change["snapshot"])
     status = serialize.SUCCESS if to == p.CAPTURED else serialize.FAILED
     data = [("refNo", payment.reference or ""),
             ("amount", serialize.decimal_text(payment.amount, payment.currency)),
@@ -71,8 +78,6 @@ class UpdateSender:
         self.caller = caller
 
     def __call__(self, endpoint, namespace: Namespace, body: bytes, copies: int) -> list:
-        from ...webhooks.engine import Result
-
         config = gp_settings.current(namespace)
         config = {**config, "timeout_seconds": endpoint.timeout_seconds or config["timeout_seconds"]}
         request = json.loads(body)

@@ -1,6 +1,6 @@
 """GOV.UK Pay's agreements for recurring card payments: create, get, search, cancel.
 
-Registered on the dialect's blueprint (routes.py imports this module). Codes and texts
+Its views hang on the dialect's blueprint (face.py); dialect.py imports this module. Codes and texts
 from pay-publicapi (AgreementsApiResource, RequestError, AgreementSearchValidator);
 docs/govuk.md lists them.
 """
@@ -12,16 +12,17 @@ import math
 from flask import jsonify
 from flask import request
 
-from ...clock import iso_ms
+from ...runtime.clock import iso_ms
 from ...domain import agreements
 from ...domain.errors import DomainError
 from . import errors
-from . import requests as wire
+from . import parse as wire
 from . import serialize
-from .routes import _authenticate
-from .routes import _page_links
-from .routes import _store
-from .routes import bp
+from . import paging
+from .auth import authenticate as _authenticate
+from .auth import base as _base
+from .auth import store as _store
+from .face import bp
 
 ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 SEARCH_PARAMS = ("reference", "status", "page", "display_size")
@@ -79,7 +80,7 @@ def search_agreements():
         invalid.append("status")
     if len(args.get("reference", "")) > wire.AGREEMENT_TEXT_MAX:
         invalid.append("reference")
-    page, size = _number(args, "page", 1, None, invalid), _number(args, "display_size", 500, 500, invalid)
+    page, size = paging.page_and_size(args, invalid)
     if invalid:
         raise errors.GovukError(422, "P2401", f"Invalid parameters: {', '.join(invalid)}. "
                                               "See Public API documentation for the correct data formats")
@@ -90,14 +91,4 @@ def search_agreements():
         raise errors.GovukError(404, "P2402", "Page not found")
     return jsonify({"total": total, "count": len(found), "page": page,
                     "results": [agreement_json(a) for a in found],
-                    "_links": _page_links("/v1/agreements", args, page, last_page)})
-
-
-def _number(args, name: str, default: int, most: int | None, invalid: list[str]) -> int:
-    raw = args.get(name)
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < 1 or (most is not None and int(raw) > most):
-        invalid.append(name)
-        return default
-    return int(raw)
+                    "_links": paging.page_links(_base(), "/v1/agreements", args, page, last_page)})

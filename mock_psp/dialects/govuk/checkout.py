@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mock_psp.checkout.adapters import Summary
+from ...checkout.adapters import Summary
 from ...domain import payments
 from ...domain.errors import DomainError
 from ...domain.namespaces import Namespace
@@ -10,10 +10,11 @@ from ...domain.payments import Payment
 from ...domain.payments import PaymentChanges
 from ...domain.payments import PaymentMethodInput
 from . import serialize
+from .keys import NAME
 
 
 class GovukCheckout:
-    dialect = "govuk"
+    dialect = NAME
     methods = ("card",)
     shows_failures = True
     merchant_actions = frozenset({"capture", "cancel", "refund"})

@@ -2,29 +2,25 @@
 MOTO authorisation (``POST /v1/auth``).
 
 Authentication comes first (``Authorization: Bearer``; a bad key is a bare
-401), then the namespace's rate limit, then the body. Domain errors become
-GOV.UK errors in one handler; which "not found" code applies depends on the
-endpoint, so each view names it.
+401), then the namespace's rate limit, then the body (auth.py). Domain errors
+become GOV.UK errors in one handler (face.py); which "not found" code applies
+depends on the endpoint, so each view names it.
 """
 
 from __future__ import annotations
 
 import math
 import string
-from urllib.parse import urlencode
 
-from flask import Blueprint
 from flask import Response
-from flask import current_app
 from flask import g
 from flask import jsonify
 from flask import request
 
-from ...clock import iso_ms
-from ...clock import parse_iso
+from ...checkout import routes as checkout
 from ...domain import access
-from ...domain import agreements
 from ...domain import namespaces
+from ...domain import agreements
 from ...domain import outcomes
 from ...domain import payments
 from ...domain import refunds
@@ -41,109 +37,22 @@ from ...domain.payments import PaymentMethodInput
 from ...domain.payments import StatusMatch
 from ...domain.refunds import NewRefund
 from ...domain.refunds import RefundFilter
-from mock_psp.checkout import routes as checkout
+from ...runtime.clock import iso_ms
+from ...runtime.clock import parse_iso
 from . import errors
-from . import requests as wire
+from . import paging
+from . import parse as wire
 from . import serialize
+from .auth import authenticate as _authenticate
+from .auth import base as _base
+from .auth import store as _store
+from .cards import TEST_CARDS
+from .face import bp
+from .keys import NAME
 
-PREFIX = "/govuk"
 SESSION_SECONDS = 90 * 60          # a payment expires 90 minutes after it is created
 CAPTURE_WINDOW_SECONDS = 120 * 3600  # a delayed capture must happen within 120 hours
 PAYMENT_ID_ALPHABET = string.ascii_lowercase + string.digits
-
-bp = Blueprint("govuk", __name__, url_prefix=PREFIX, template_folder="templates")
-
-
-def _provider():
-    return current_app.extensions["mock_psp"]
-
-
-def _store():
-    return _provider().store
-
-
-# -- errors --------------------------------------------------------------------------
-
-
-def error_response(error: errors.GovukError):
-    response = jsonify(error.body())
-    response.status_code = error.status
-    return response
-
-
-@bp.errorhandler(errors.GovukError)
-def _govuk_error(error: errors.GovukError):
-    return error_response(error)
-
-
-@bp.errorhandler(errors.Unauthorized)
-def _unauthorized(_error):
-    return Response(status=401)
-
-
-@bp.errorhandler(DomainError)
-def _domain_error(error: DomainError):
-    return error_response(errors.from_domain(error, g.get("not_found_code", "P0200")))
-
-
-@bp.after_request
-def _no_caching(response):
-    if request.path.startswith(PREFIX + "/v1/"):
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Pragma"] = "no-cache"
-    return response
-
-
-def http_error(status: int):
-    return error_response(errors.routing_error(status))
-
-
-def unexpected_error():
-    return error_response(errors.unexpected_failure())
-
-
-def injected_error():
-    """The answer to an API call failed on purpose (API fault ``error``): the API's own 500."""
-    return error_response(errors.unexpected_failure())
-
-
-def is_api_call() -> bool:
-    """A call to the API (not the payment pages)."""
-    return request.path.startswith(PREFIX + "/v1/")
-
-
-def api_namespace() -> Namespace | None:
-    """The namespace an API call belongs to, by its bearer key (None: a page, or no such key)."""
-    header = request.headers.get("Authorization", "")
-    if not is_api_call() or not header.startswith("Bearer "):
-        return None
-    with _store().read() as db:
-        return namespaces.find(db, "govuk_api_key", header[len("Bearer "):].strip())
-
-
-# -- authentication and limits --------------------------------------------------------
-
-
-def _authenticate(not_found_code: str = "P0200") -> Namespace:
-    g.not_found_code = not_found_code
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        raise errors.Unauthorized()
-    with _store().read() as db:
-        namespace = namespaces.find(db, "govuk_api_key", header[len("Bearer "):].strip())
-    if namespace is None:
-        raise errors.Unauthorized()
-    limits = namespace.config.get("rate_limit")
-    if limits:
-        kind = "post" if request.method == "POST" else "other"
-        per_second = limits.get(f"{kind}_per_second")
-        if per_second and not _provider().rate_limiter.allow(namespace.id, kind, per_second):
-            raise errors.too_many_requests()
-    return namespace
-
-
-def _base() -> str:
-    return _provider().base_url() + PREFIX
 
 
 # -- representations ------------------------------------------------------------------
@@ -162,7 +71,7 @@ def payment_body(payment, namespace: Namespace, mint_next_url: bool = True, base
 
 def _payment(namespace: Namespace, payment_id: str):
     payment = payments.get_payment(_store(), namespace.id, payment_id)
-    if payment.dialect != "govuk":
+    if payment.dialect != NAME:
         raise errors.not_found(g.get("not_found_code", "P0200"))
     return payment
 
@@ -178,7 +87,7 @@ def create_payment():
     fields = wire.create_payment(data)
     prefilled = fields["prefilled_cardholder_details"] or {}
     new = NewPayment(
-        dialect="govuk", id_prefix="", id_length=26, id_alphabet=PAYMENT_ID_ALPHABET,
+        dialect=NAME, id_prefix="", id_length=26, id_alphabet=PAYMENT_ID_ALPHABET,
         amount=fields["amount"], currency="GBP",
         capture_method=payments.MANUAL if fields["delayed_capture"] else payments.AUTOMATIC,
         description=fields["description"], return_url=fields["return_url"], reference=fields["reference"],
@@ -301,19 +210,6 @@ SEARCH_PARAMS = ("reference", "email", "state", "card_brand", "from_date", "to_d
                  "to_settled_date", "agreement_id")
 
 
-def _paging(args, invalid: list[str]) -> tuple[int, int]:
-    def positive(name: str, default: int, most: int | None = None) -> int:
-        raw = args.get(name)
-        if raw is None or raw == "":
-            return default
-        if not raw.isdigit() or int(raw) < 1 or (most is not None and int(raw) > most):
-            invalid.append(name)
-            return default
-        return int(raw)
-
-    return positive("page", 1), positive("display_size", 500, 500)
-
-
 def _query_time(args, name: str, invalid: list[str]) -> int | None:
     raw = args.get(name)
     if not raw:
@@ -330,20 +226,6 @@ def _invalid(names: list[str]) -> errors.GovukError:
                                            "See Public API documentation for the correct data formats")
 
 
-def _page_links(path: str, args, page: int, last_page: int) -> dict:
-    def href(number: int) -> dict:
-        query = {k: v for k, v in args.items() if k != "page"}
-        query["page"] = number
-        return {"href": f"{_base()}{path}?{urlencode(query)}"}
-
-    links = {"self": href(page), "first_page": href(1), "last_page": href(last_page)}
-    if page > 1:
-        links["prev_page"] = href(page - 1)
-    if page < last_page:
-        links["next_page"] = href(page + 1)
-    return links
-
-
 @bp.get("/v1/payments")
 def search_payments():
     namespace = _authenticate()
@@ -352,7 +234,7 @@ def search_payments():
     state = args.get("state")
     if state and state not in STATE_MATCHES:
         invalid.append("state")
-    page, size = _paging(args, invalid)
+    page, size = paging.page_and_size(args, invalid)
     from_date, to_date = _query_time(args, "from_date", invalid), _query_time(args, "to_date", invalid)
     for name, length in (("first_digits_card_number", 6), ("last_digits_card_number", 4)):
         value = args.get(name)
@@ -369,7 +251,7 @@ def search_payments():
         if args.get(name):
             card[key] = args[name]
     found, total = payments.list_payments(_store(), namespace.id, PaymentFilter(
-        dialect="govuk", reference=args.get("reference") or None,
+        dialect=NAME, reference=args.get("reference") or None,
         attributes={k: args[k] for k in ("email", "agreement_id") if args.get(k)} or None,
         card=card or None, matches=STATE_MATCHES[state] if state else None,
         created_gte=from_date, created_lt=to_date, limit=size, offset=(page - 1) * size,
@@ -380,7 +262,7 @@ def search_payments():
     base = _base()
     results = [payment_body(p, namespace, mint_next_url=False, base=base) for p in found]
     return jsonify({"total": total, "count": len(results), "page": page, "results": results,
-                    "_links": _page_links("/v1/payments", args, page, last_page)})
+                    "_links": paging.page_links(base, "/v1/payments", args, page, last_page)})
 
 
 # -- refunds ---------------------------------------------------------------------------------
@@ -442,19 +324,19 @@ def search_refunds():
     args = request.args
     allowed = ("from_date", "to_date", "page", "display_size", "from_settled_date", "to_settled_date")
     invalid = [name for name in args if name not in allowed]
-    page, size = _paging(args, invalid)
+    page, size = paging.page_and_size(args, invalid)
     from_date, to_date = _query_time(args, "from_date", invalid), _query_time(args, "to_date", invalid)
     if invalid:
         raise _invalid(invalid)
     found, total = refunds.list_refunds(_store(), namespace.id, RefundFilter(
-        dialect="govuk", created_gte=from_date, created_lte=to_date, limit=size, offset=(page - 1) * size))
+        dialect=NAME, created_gte=from_date, created_lte=to_date, limit=size, offset=(page - 1) * size))
     last_page = max(1, math.ceil(total / size))
     if page > last_page:
         raise errors.GovukError(404, "P0402", "Page not found")
     base = _base()
     results = [{**_refund_body(r, base), "payment_id": r.payment_id} for r in found]
     return jsonify({"total": total, "count": len(results), "page": page, "results": results,
-                    "_links": _page_links("/v1/refunds", args, page, last_page)})
+                    "_links": paging.page_links(base, "/v1/refunds", args, page, last_page)})
 
 
 # -- MOTO: the service sends the card details itself --------------------------------------
@@ -476,7 +358,7 @@ def _moto_payment(namespace: Namespace, token: str) -> Payment:
         payment = payments.get_payment(_store(), namespace.id, found.payment_id)
     except DomainError:
         raise errors.one_time_token_invalid() from None
-    if payment.dialect != "govuk" or not serialize.is_moto_api(payment):
+    if payment.dialect != NAME or not serialize.is_moto_api(payment):
         raise errors.one_time_token_invalid("The one_time_token is not a valid moto api token")
     try:
         access.redeem(_store(), token)
@@ -508,7 +390,8 @@ def authorise_payment():
     payment = _moto_payment(namespace, fields["one_time_token"])
     number = fields["card_number"]
     card = CardInput(number=number, exp_month=fields["exp_month"], exp_year=fields["exp_year"],
-                     holder_name=fields["cardholder_name"], cvc=fields["cvc"], network=card_network(number))
+                     holder_name=fields["cardholder_name"], cvc=fields["cvc"], network=card_network(number),
+                     book=TEST_CARDS)
     try:
         payment = payments.authorise_by_api(_store(), namespace.id, payment.id, PaymentChanges(
             payment_method=PaymentMethodInput("card", "credit", card)))
@@ -550,9 +433,7 @@ def _enter(token: str):
         owner = access.owner(_store(), token)
         resumed = checkout.resume(*owner) if owner else None
         return resumed or checkout.session_expired()
-    with _store().read() as db:
-        namespace = namespaces.get(db, namespace_id)
-    return checkout.start(namespace, payments.get_payment(_store(), namespace_id, payment_id))
+    return checkout.start(namespaces.get(_store(), namespace_id), payments.get_payment(_store(), namespace_id, payment_id))
 
 
 @bp.get("/secure/<token>")
@@ -563,7 +444,3 @@ def secure_get(token: str):
 @bp.post("/secure")
 def secure_post():
     return _enter(request.form.get("chargeTokenId", ""))
-
-
-# The agreements' routes live beside these, on the same blueprint.
-from . import agreement_routes  # noqa: E402,F401  (imported last: it uses the helpers above)

@@ -6,7 +6,7 @@ from datetime import datetime
 from datetime import timezone
 from typing import Any
 
-from ...clock import iso_ms
+from ...runtime.clock import iso_ms
 from ...domain import outcomes
 from ...domain import payments as p
 from ...domain import refunds as r

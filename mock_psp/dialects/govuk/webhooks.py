@@ -14,17 +14,21 @@ from __future__ import annotations
 import hashlib
 import json
 
-from ...clock import iso_ms
+from ...runtime.clock import iso_ms
 from ...domain import payments as p
 from ...domain import refunds as r
 from ...domain.namespaces import Namespace
 from ...domain.payments import Payment
 from ...domain.refunds import Refund
 from ...domain.refunds import RefundTotals
-from ..hyperswitch.webhooks import EventDraft
+from ...webhooks.events import EventDraft
+from ...webhooks.schemes import Scheme
+from ...webhooks.schemes import hex_hmac_header
 from . import serialize
+from .keys import NAME
+from .keys import keys_of
 
-DIALECT = "govuk"
+DIALECT = NAME
 STARTED = "card_payment_started"
 SUCCEEDED = "card_payment_succeeded"
 CAPTURED = "card_payment_captured"
@@ -33,12 +37,14 @@ FAILED = "card_payment_failed"
 EXPIRED = "card_payment_expired"
 EVENT_TYPES = (STARTED, SUCCEEDED, CAPTURED, REFUNDED, FAILED, EXPIRED)
 
+# Pay-Signature: lowercase hex HMAC-SHA256(the webhook signing secret, raw body); retried after
+# 60s, 5m, 1h, 1d, 2d (6 attempts in all), with a 3 s timeout.
+SCHEME = Scheme("govuk", (60, 300, 3600, 86400, 172800), 3.0, "GOV.UK Pay webhooks", NAME,
+                hex_hmac_header("Pay-Signature", hashlib.sha256),
+                namespace_secret=lambda namespace: keys_of(namespace).webhook_signing_secret)
+
 # webhook_message_id: base 32, lowercase ([0-9a-v]), 26 characters.
 _ALPHABET = "0123456789abcdefghijklmnopqrstuv"
-
-
-def _payment(snapshot: dict) -> Payment:
-    return Payment(**{name: snapshot[name] for name in Payment.__dataclass_fields__})
 
 
 def _totals(refund_rows: list[dict]) -> RefundTotals:
@@ -86,10 +92,10 @@ def describe(change: dict, namespace: Namespace, base_url: str) -> list[EventDra
     drafts = []
     for event in events_for(change):
         if change["object_type"] == "refund":
-            refund = Refund(**{name: snapshot[name] for name in Refund.__dataclass_fields__})
+            refund = Refund.from_snapshot(snapshot)
             body = {"resource_type": "refund", "resource_id": refund.id, "resource": _refund_resource(refund)}
         else:
-            payment = _payment(snapshot)
+            payment = Payment.from_snapshot(snapshot)
             body = {"resource_type": "payment", "resource_id": payment.id,
                     "resource": _payment_resource(payment, snapshot["refunds"])}
         # The event list names card_payment_started, but the real service's mapper

@@ -10,42 +10,47 @@ from __future__ import annotations
 
 import json
 
-from flask import current_app
 from flask import jsonify
 from flask import request
 
-from ...clock import iso_ms
-from ...clock import parse_iso
+from ...runtime.clock import iso_ms
+from ...runtime.clock import parse_iso
 from ...domain import namespaces
 from ...domain.namespaces import Namespace
 from . import errors
-from . import requests as wire
-from .routes import SECRET
-from .routes import _authenticate
-from .routes import _body
-from .routes import bp
+from . import serde
+from .auth import SECRET
+from .auth import authenticate as _authenticate
+from .auth import body as _body
+from .auth import by_merchant
+from .auth import provider as _provider
+from .face import bp
+from .keys import KEY
+from .keys import NAME
+from .keys import keys_of
 from .webhooks import EVENT_BY_STATUS
 from .webhooks import EVENT_TYPES
 from .webhooks import REFUND_EVENTS
+from .webhooks import SCHEME
 
 # The admin key of Hyperswitch's development configuration; any namespace's
 # secret key also works, for its own merchant.
 ADMIN_API_KEY = "test_admin"
 
 PROFILE_FIELDS = {
-    "profile_name": wire.string,
-    "return_url": wire.url,
-    "enable_payment_response_hash": wire.boolean,
-    "payment_response_hash_key": wire.string,
-    "redirect_to_merchant_with_http_post": wire.boolean,
-    "webhook_details": wire.obj,
-    "metadata": wire.anything,
-    "session_expiry": wire.unsigned,
-    "is_manual_retry_enabled": wire.boolean,
-    "force_3ds_challenge": wire.boolean,
-    "is_auto_retries_enabled": wire.boolean,
-    "max_auto_retries_enabled": wire.integer,
-    "outgoing_webhook_custom_http_headers": wire.obj,
+    "profile_name": serde.string,
+    "return_url": serde.url,
+    "enable_payment_response_hash": serde.boolean,
+    "payment_response_hash_key": serde.string,
+    "redirect_to_merchant_with_http_post": serde.boolean,
+    "webhook_details": serde.obj,
+    "metadata": serde.anything,
+    "session_expiry": serde.unsigned,
+    "is_manual_retry_enabled": serde.boolean,
+    "force_3ds_challenge": serde.boolean,
+    "is_auto_retries_enabled": serde.boolean,
+    "max_auto_retries_enabled": serde.integer,
+    "outgoing_webhook_custom_http_headers": serde.obj,
 }
 # Accepted and kept, but with no effect in the mock.
 for _name in (
@@ -62,14 +67,14 @@ for _name in (
     "is_external_vault_enabled", "external_vault_connector_details", "billing_processor_id",
     "surcharge_connector_details", "is_l2_l3_enabled", "network_tokenization_credentials", "payment_method_blocking",
 ):
-    PROFILE_FIELDS.setdefault(_name, wire.anything)
+    PROFILE_FIELDS.setdefault(_name, serde.anything)
 
 WEBHOOK_DETAIL_FIELDS = {
-    "webhook_version": wire.string, "webhook_username": wire.string, "webhook_password": wire.string,
-    "webhook_url": wire.string, "payment_created_enabled": wire.boolean,
-    "payment_succeeded_enabled": wire.boolean, "payment_failed_enabled": wire.boolean,
-    "payment_statuses_enabled": wire.array_of(wire.string), "refund_statuses_enabled": wire.array_of(wire.string),
-    "payout_statuses_enabled": wire.array_of(wire.string),
+    "webhook_version": serde.string, "webhook_username": serde.string, "webhook_password": serde.string,
+    "webhook_url": serde.string, "payment_created_enabled": serde.boolean,
+    "payment_succeeded_enabled": serde.boolean, "payment_failed_enabled": serde.boolean,
+    "payment_statuses_enabled": serde.array_of(serde.string), "refund_statuses_enabled": serde.array_of(serde.string),
+    "payout_statuses_enabled": serde.array_of(serde.string),
 }
 
 PROFILE_DEFAULTS = {
@@ -88,18 +93,18 @@ BOOLEAN_DEFAULTS = (
 )
 
 
-def _provider():
-    return current_app.extensions["mock_psp"]
+# The webhook endpoint the profile's webhook_details.webhook_url names (events are resent to it first).
+PROFILE_ENDPOINT = "profile"
 
 
 def profile_of(namespace: Namespace) -> dict:
-    return {**PROFILE_DEFAULTS, **namespace.dialect_settings.get("hyperswitch", {})}
+    return {**PROFILE_DEFAULTS, **namespace.settings_of(KEY)}
 
 
 def _own_profile(account_id: str, profile_id: str) -> Namespace:
     namespace, kind = _authenticate(allow_publishable=False)
-    if kind != SECRET or account_id != namespace.hyperswitch.merchant_id or \
-            profile_id != namespace.hyperswitch.profile_id:
+    if kind != SECRET or account_id != keys_of(namespace).merchant_id or \
+            profile_id != keys_of(namespace).profile_id:
         raise errors.HyperswitchError(
             404, "HE_02", f"Business profile with the given id '{profile_id}' does not exist in our records")
     return namespace
@@ -108,10 +113,10 @@ def _own_profile(account_id: str, profile_id: str) -> Namespace:
 def profile_response(namespace: Namespace) -> dict:
     profile = profile_of(namespace)
     body = {
-        "merchant_id": namespace.hyperswitch.merchant_id,
-        "profile_id": namespace.hyperswitch.profile_id,
+        "merchant_id": keys_of(namespace).merchant_id,
+        "profile_id": keys_of(namespace).profile_id,
         **{key: profile.get(key) for key in PROFILE_DEFAULTS},
-        "payment_response_hash_key": namespace.hyperswitch.payment_response_hash_key,
+        "payment_response_hash_key": keys_of(namespace).payment_response_hash_key,
         "session_expiry": namespace.config["session_expiry_seconds"],
         "is_manual_retry_enabled": namespace.config["manual_retry"],
     }
@@ -148,40 +153,36 @@ def update_profile(account_id: str, profile_id: str):
     namespace = _own_profile(account_id, profile_id)
     details = fields.get("webhook_details")
     if details is not None:
-        details = wire.check_fields(details, WEBHOOK_DETAIL_FIELDS, deny_unknown=False)
-    store = _provider().store
-    with store.write() as db:
-        profile = profile_of(namespace)
-        for key, value in fields.items():
-            if key not in ("payment_response_hash_key", "session_expiry", "is_manual_retry_enabled"):
-                profile[key] = value
-        namespaces.set_dialect_settings(db, namespace.id, "hyperswitch", profile)
-        if "payment_response_hash_key" in fields:
-            namespaces.set_hyperswitch_hash_key(db, namespace.id, fields["payment_response_hash_key"])
-        settings = {}
-        if "session_expiry" in fields:
-            settings["session_expiry_seconds"] = max(60, fields["session_expiry"])
-        if "is_manual_retry_enabled" in fields:
-            settings["manual_retry"] = fields["is_manual_retry_enabled"]
-        if settings:
-            namespaces.update_config(db, namespace, settings)
+        details = serde.check_fields(details, WEBHOOK_DETAIL_FIELDS, deny_unknown=False)
+    profile = {**profile_of(namespace), **{key: value for key, value in fields.items()
+                                           if key not in ("payment_response_hash_key", "session_expiry",
+                                                          "is_manual_retry_enabled")}}
+    settings = {}
+    if "session_expiry" in fields:
+        settings["session_expiry_seconds"] = max(60, fields["session_expiry"])
+    if "is_manual_retry_enabled" in fields:
+        settings["manual_retry"] = fields["is_manual_retry_enabled"]
+    keys = {"payment_response_hash_key": fields["payment_response_hash_key"]} \
+        if "payment_response_hash_key" in fields else None
+    namespace = namespaces.update_account(_provider().store, namespace.id, KEY, settings=profile, keys=keys,
+                                          config=settings)
     if details is not None:
         url = details.get("webhook_url") or None
         if url is not None and "://" not in url:
             url = "https://" + url  # the real API takes "www.shop.com/webhooks" too
-        _provider().webhooks.set_profile_endpoint(namespace, url, _webhook_events(details))
-    with store.read() as db:
-        return jsonify(profile_response(namespaces.get(db, namespace.id)))
+        values = {"url": url, "scheme": SCHEME.name, "events": _webhook_events(details)} if url else None
+        _provider().webhooks.endpoints.set_owned(namespace.id, PROFILE_ENDPOINT, values)
+    return jsonify(profile_response(namespace))
 
 
 # -- the events API --------------------------------------------------------------------
 
 EVENT_LIST_FIELDS = {
-    "created_after": wire.string, "created_before": wire.string, "limit": wire.unsigned,
-    "offset": wire.unsigned, "object_id": wire.string, "event_id": wire.string, "profile_id": wire.string,
-    "event_classes": wire.array_of(wire.enum("EventClass", ("payments", "refunds", "disputes", "mandates",
+    "created_after": serde.string, "created_before": serde.string, "limit": serde.unsigned,
+    "offset": serde.unsigned, "object_id": serde.string, "event_id": serde.string, "profile_id": serde.string,
+    "event_classes": serde.array_of(serde.enum("EventClass", ("payments", "refunds", "disputes", "mandates",
                                                             "payouts", "subscriptions"))),
-    "event_types": wire.array_of(wire.string), "is_delivered": wire.boolean,
+    "event_types": serde.array_of(serde.string), "is_delivered": serde.boolean,
 }
 
 
@@ -190,9 +191,8 @@ def _events_namespace(merchant_id: str) -> Namespace:
     key = request.headers.get("api-key")
     if not key:
         raise errors.unauthorized()
-    with _provider().store.read() as db:
-        namespace = namespaces.find(db, "hs_merchant_id", merchant_id)
-    if namespace is None or (key != ADMIN_API_KEY and key != namespace.hyperswitch.api_key):
+    namespace = by_merchant(merchant_id)
+    if namespace is None or (key != ADMIN_API_KEY and key != keys_of(namespace).api_key):
         raise errors.unauthorized()
     return namespace
 
@@ -210,14 +210,14 @@ def _list_item(namespace: Namespace, event: dict, attempt_id: str | None = None)
     delivered = event.get("delivered")
     return {
         "event_id": attempt_id or event["id"],
-        "merchant_id": namespace.hyperswitch.merchant_id,
-        "profile_id": namespace.hyperswitch.profile_id,
+        "merchant_id": keys_of(namespace).merchant_id,
+        "profile_id": keys_of(namespace).profile_id,
         "object_id": event["object_id"],
         "event_type": event["event_type"],
         "event_class": event["event_class"],
         "is_delivery_successful": None if delivered is None else bool(delivered),
         "initial_attempt_id": event["id"],
-        "processor_merchant_id": namespace.hyperswitch.merchant_id,
+        "processor_merchant_id": keys_of(namespace).merchant_id,
         "created": iso_ms(event["created_at"]),
     }
 
@@ -248,8 +248,8 @@ def list_events(merchant_id: str):
     unknown = [t for t in fields.get("event_types", []) if t not in EVENT_TYPES]
     if unknown:
         raise errors.json_error(f"Json deserialize error: unknown variant `{unknown[0]}`")
-    found, total = _provider().webhooks.list_events(
-        namespace.id, "hyperswitch", created_after=_time(fields, "created_after"),
+    found, total = _provider().webhooks.log.list_events(
+        namespace.id, NAME, created_after=_time(fields, "created_after"),
         created_before=_time(fields, "created_before"), object_id=fields.get("object_id"),
         event_id=fields.get("event_id"), event_types=fields.get("event_types"),
         event_classes=fields.get("event_classes"), is_delivered=fields.get("is_delivered"),
@@ -259,7 +259,7 @@ def list_events(merchant_id: str):
 
 
 def _event(namespace: Namespace, event_id: str) -> dict:
-    event = _provider().webhooks.get_event(namespace.id, event_id)
+    event = _provider().webhooks.log.get_event(namespace.id, event_id)
     if event is None:
         raise errors.HyperswitchError(404, "HE_02", "Event does not exist in our records")
     return event
@@ -269,7 +269,7 @@ def _event(namespace: Namespace, event_id: str) -> dict:
 def event_attempts(merchant_id: str, event_id: str):
     namespace = _events_namespace(merchant_id)
     event = _event(namespace, event_id)
-    attempts = _provider().webhooks.event_attempts(namespace.id, event_id)
+    attempts = _provider().webhooks.log.event_attempts(namespace.id, event_id)
     return jsonify([_attempt_response(namespace, event, a) for a in attempts])
 
 

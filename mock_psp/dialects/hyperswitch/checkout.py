@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mock_psp.checkout.adapters import Summary
+from ...checkout.adapters import Summary
 from ...domain import namespaces
 from ...domain import payments
 from ...domain.errors import DomainError
@@ -11,10 +11,13 @@ from ...domain.payments import Payment
 from ...domain.payments import PaymentChanges
 from ...domain.payments import PaymentMethodInput
 from . import serialize
+from .keys import KEY
+from .keys import NAME
+from .keys import keys_of
 
 
 class HyperswitchCheckout:
-    dialect = "hyperswitch"
+    dialect = NAME
     methods = ("card", "upi")
     shows_failures = False
     merchant_actions = frozenset({"capture", "cancel", "refund"})
@@ -28,8 +31,8 @@ class HyperswitchCheckout:
         return f"Payment {status.replace('_', ' ')}", "You can close this page."
 
     def summary(self, payment: Payment, namespace: Namespace) -> Summary:
-        profile = namespace.dialect_settings.get("hyperswitch", {})
-        return Summary(profile.get("profile_name") or namespace.hyperswitch.merchant_id,
+        profile = namespace.settings_of(KEY)
+        return Summary(profile.get("profile_name") or keys_of(namespace).merchant_id,
                        payment.description, payment.reference)
 
     def awaiting_entry(self, payment: Payment) -> bool:
@@ -49,7 +52,7 @@ class HyperswitchCheckout:
 
     def finish_url(self, payment: Payment, namespace: Namespace, base_url: str) -> str | None:
         """Through the router's redirect-response hop, which signs the merchant's return_url."""
-        return (f"{base_url}/hyperswitch/payments/{payment.id}/{namespace.hyperswitch.merchant_id}"
+        return (f"{base_url}/hyperswitch/payments/{payment.id}/{keys_of(namespace).merchant_id}"
                 f"/redirect/response/{serialize.CONNECTOR}")
 
     def public_status(self, payment: Payment) -> str:
@@ -60,8 +63,7 @@ class HyperswitchCheckout:
         key, secret = args.get("publishable_key"), args.get("client_secret")
         if not key or not secret:
             return None
-        with store.read() as db:
-            namespace = namespaces.find(db, "hs_publishable_key", key)
+        namespace = namespaces.find_by_key(store, KEY, "publishable_key", key)
         if namespace is None:
             raise DomainError("not_found", "unknown publishable key", {"object": "namespace", "object_id": key})
         payment = payments.get_payment(store, namespace.id, secret.split("_secret_")[0])

@@ -1,7 +1,7 @@
 """Hyperswitch's customers API: create, retrieve, update, delete (redact), list, and a customer's
 saved payment methods (none: the mock saves no cards for Hyperswitch customers).
 
-Registered on the dialect's blueprint (routes.py imports this module). Facts from the
+Its views hang on the dialect's blueprint (face.py); dialect.py imports this module. Facts from the
 router's core/customers.rs, api_models/src/customers.rs and the error transformers;
 docs/hyperswitch.md lists the differences.
 """
@@ -13,22 +13,22 @@ import re
 from flask import jsonify
 from flask import request
 
-from ...clock import iso_ms
+from ...runtime.clock import iso_ms
 from ...domain import customers
 from . import errors
-from . import requests as wire
-from .routes import _authenticate
-from .routes import _body
-from .routes import _store
-from .routes import bp
+from . import serde
+from .auth import authenticate as _authenticate
+from .auth import body as _body
+from .auth import store as _store
+from .face import bp
 
 CUSTOMER_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 MAX_ID_LENGTH = 64
 EXTRA_FIELDS = ("tax_registration_id", "document_details")
 FIELDS = {
-    "customer_id": wire.string, "name": wire.string, "email": wire.string, "phone": wire.string,
-    "phone_country_code": wire.string, "description": wire.string, "address": wire.obj, "metadata": wire.anything,
-    "tax_registration_id": wire.string, "document_details": wire.anything,
+    "customer_id": serde.string, "name": serde.string, "email": serde.string, "phone": serde.string,
+    "phone_country_code": serde.string, "description": serde.string, "address": serde.obj, "metadata": serde.anything,
+    "tax_registration_id": serde.string, "document_details": serde.anything,
 }
 DEFAULT_LIST_LIMIT = 10
 MAX_QUERY_NUMBER = 65535  # the router reads limit and offset as u16
@@ -53,17 +53,17 @@ def _customer_id(value: str | None) -> str | None:
         return None
     value = value.strip()
     if len(value) > MAX_ID_LENGTH:
-        raise wire.json_error_for(f"the maximum allowed length for this field is {MAX_ID_LENGTH}")
+        raise serde.deserialize_error(f"the maximum allowed length for this field is {MAX_ID_LENGTH}")
     if not value:
-        raise wire.json_error_for("the minimum required length for this field is 1")
+        raise serde.deserialize_error("the minimum required length for this field is 1")
     bad = next((c for c in value if not CUSTOMER_ID.match(c)), None)
     if bad is not None:
-        raise wire.json_error_for(f"value `{value}` contains invalid character `{bad}`")
+        raise serde.deserialize_error(f"value `{value}` contains invalid character `{bad}`")
     return value
 
 
 def _query_u16(name: str) -> int | None:
-    value = wire.query_int(request.args, name)
+    value = serde.query_int(request.args, name)
     if value is not None and not 0 <= value <= MAX_QUERY_NUMBER:
         raise errors.json_error(f"Query deserialize error: number too large to fit in target type for `{name}`"
                                 if value > 0 else f"Query deserialize error: invalid digit found in string for `{name}`")

@@ -1,6 +1,6 @@
 """Hyperswitch's mandates: read one, revoke one, list a customer's.
 
-Registered on the dialect's blueprint (routes.py imports this module). Mandates are
+Its views hang on the dialect's blueprint (face.py); dialect.py imports this module. Mandates are
 made by payments (setup_future_usage off_session with mandate_data) and used by
 off-session payments (recurring_details); see domain/mandates.py and docs/hyperswitch.md.
 """
@@ -11,9 +11,9 @@ from flask import jsonify
 
 from ...domain import mandates
 from . import errors
-from .routes import _authenticate
-from .routes import _store
-from .routes import bp
+from .auth import authenticate as _authenticate
+from .auth import store as _store
+from .face import bp
 
 
 def mandate_json(mandate: mandates.Mandate) -> dict:

@@ -2,7 +2,7 @@
 
 Each view does what the real router does, in its order: read the body (the
 JSON extractor runs before authentication), authenticate, validate, call the
-domain, render. Domain errors become Hyperswitch errors in one handler below.
+domain, render. Domain errors become Hyperswitch errors in one handler (face.py).
 """
 
 from __future__ import annotations
@@ -14,118 +14,36 @@ from urllib.parse import urlencode
 from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
 
-from flask import Blueprint
-from flask import current_app
 from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
 
-from ...clock import parse_iso
-from ...domain import namespaces
 from ...domain import payments
 from ...domain import refunds
-from ...domain.errors import DomainError
 from ...domain.namespaces import Namespace
 from ...domain.payments import NewPayment
 from ...domain.payments import PaymentFilter
 from ...domain.refunds import NewRefund
 from ...domain.refunds import RefundFilter
-from mock_psp.checkout import routes as checkout
+from ...runtime.clock import parse_iso
+from ...checkout import routes as checkout
+from . import account
 from . import errors
-from . import requests as wire
+from . import parse
+from . import serde
 from . import serialize
-
-PREFIX = "/hyperswitch"
-SECRET, PUBLISHABLE = "secret", "publishable"
-
-bp = Blueprint("hyperswitch", __name__, url_prefix=PREFIX, template_folder="templates")
-# Pages a browser visits: never faulted as API calls.
-PAGE_PREFIXES = (PREFIX + "/payment_link/",)
-
-
-def _provider():
-    return current_app.extensions["mock_psp"]
-
-
-def _store():
-    return _provider().store
-
-
-# -- errors ---------------------------------------------------------------------
-
-
-def error_response(error: errors.HyperswitchError):
-    response = jsonify(error.body())
-    response.status_code = error.status
-    return response
-
-
-@bp.errorhandler(errors.HyperswitchError)
-def _hyperswitch_error(error: errors.HyperswitchError):
-    return error_response(error)
-
-
-@bp.errorhandler(DomainError)
-def _domain_error(error: DomainError):
-    return error_response(errors.from_domain(error))
-
-
-def http_error(status: int):
-    """Routing errors under the prefix (unknown URL, wrong method)."""
-    return error_response(errors.routing_error(status))
-
-
-def unexpected_error():
-    return error_response(errors.unexpected())
-
-
-def injected_error():
-    """The answer to an API call failed on purpose (API fault ``error``): the router's own 500."""
-    return error_response(errors.unexpected())
-
-
-def is_api_call() -> bool:
-    """A call to the API (not a page a browser visits)."""
-    return not request.path.startswith(PAGE_PREFIXES) and "/redirect/" not in request.path
-
-
-def api_namespace() -> Namespace | None:
-    """The namespace an API call belongs to, by its ``api-key`` (None: no such key)."""
-    key = request.headers.get("api-key")
-    if not key or not is_api_call():
-        return None
-    with _store().read() as db:
-        return namespaces.find(db, "hs_publishable_key" if key.startswith("pk_") else "hs_api_key", key)
-
-
-@bp.after_request
-def _via_header(response):
-    response.headers["Via"] = "HyperSwitch"
-    return response
-
-
-# -- authentication -----------------------------------------------------------------
-
-
-def _authenticate(allow_publishable: bool) -> tuple[Namespace, str]:
-    """Resolve the namespace from the ``api-key`` header.
-
-    On endpoints that take either key a missing header is IR_04 (the real
-    router asks for the value before it knows which kind it wants); on
-    secret-key endpoints it is IR_01.
-    """
-    key = request.headers.get("api-key")
-    if not key:
-        raise errors.missing("api_key") if allow_publishable else errors.unauthorized()
-    publishable = key.startswith("pk_")
-    if publishable and not allow_publishable:
-        raise errors.unauthorized()
-    with _store().read() as db:
-        namespace = namespaces.find(db, "hs_publishable_key" if publishable else "hs_api_key", key)
-    if namespace is None:
-        raise errors.unauthorized()
-    return namespace, PUBLISHABLE if publishable else SECRET
+from . import structs
+from .auth import PUBLISHABLE
+from .auth import SECRET
+from .auth import authenticate as _authenticate
+from .auth import body as _body
+from .auth import by_merchant
+from .auth import provider as _provider
+from .auth import store as _store
+from .face import PREFIX
+from .face import bp
+from .keys import keys_of
 
 
 def _check_client_secret(namespace: Namespace, kind: str, payment_id: str, client_secret: str | None) -> None:
@@ -137,11 +55,6 @@ def _check_client_secret(namespace: Namespace, kind: str, payment_id: str, clien
         raise errors.missing("client_secret")
     payment = payments.get_payment(_store(), namespace.id, payment_id)
     payments.check_client_secret(payment, client_secret, namespace.now_ms())
-
-
-def _body(fields: dict, struct: str, deny_unknown: bool = True) -> dict:
-    return wire.parse_body(request.headers.get("Content-Type"), request.get_data(cache=True), fields, struct,
-                           deny_unknown)
 
 
 def _base_url() -> str:
@@ -159,7 +72,7 @@ def _payment_body(payment, namespace: Namespace, with_refunds: bool = True) -> d
 
 @bp.post("/payments")
 def create_payment():
-    fields = _body(wire.PAYMENT_FIELDS, "PaymentsRequest")
+    fields = _body(structs.PAYMENT_FIELDS, "PaymentsRequest")
     namespace, _ = _authenticate(allow_publishable=False)
     for required in ("amount", "currency"):
         if required not in fields:
@@ -169,18 +82,18 @@ def create_payment():
     confirm = fields.get("confirm", False)
     if confirm and "payment_method" in fields and "payment_method_data" not in fields:
         raise errors.missing("payment_method_data")
-    wire.check_amount_to_capture(fields, fields["amount"], fields.get("capture_method"))
+    parse.check_amount_to_capture(fields, fields["amount"], fields.get("capture_method"))
     new = NewPayment(
         dialect="hyperswitch",
         payment_id=fields.get("payment_id"),
         confirm=confirm,
         session_expiry_seconds=fields.get("session_expiry"),
     )
-    wire.payment_changes(fields, namespace.now_ms(), into=new)
+    parse.payment_changes(fields, namespace.now_ms(), into=new)
     new.customer = new.attributes.get("customer") if new.customer_id else None
     if "mandate_request" in new.attributes and not new.customer_id:
         raise errors.precondition("`customer_id` is mandatory for mandates")
-    new.mandate_id = wire.recurring_mandate_id(fields)
+    new.mandate_id = parse.recurring_mandate_id(fields)
     if new.mandate_id is not None:
         _check_off_session(fields)
     payment = payments.create_payment(_store(), namespace.id, new)
@@ -206,33 +119,33 @@ def retrieve_payment(payment_id: str):
 
 @bp.post("/payments/<payment_id>")
 def update_payment(payment_id: str):
-    fields = _body(wire.PAYMENT_FIELDS, "PaymentsRequest")
+    fields = _body(structs.PAYMENT_FIELDS, "PaymentsRequest")
     namespace, kind = _authenticate(allow_publishable=True)
     _check_client_secret(namespace, kind, payment_id, fields.get("client_secret"))
     if "payment_id" in fields and fields["payment_id"] != payment_id:
         raise errors.invalid_data("payment_id in the body does not match the payment_id in the path")
-    changes = wire.payment_changes(fields, namespace.now_ms())
+    changes = parse.payment_changes(fields, namespace.now_ms())
     payment = payments.update_payment(_store(), namespace.id, payment_id, changes, confirm=fields.get("confirm", False))
     return jsonify(_payment_body(payment, namespace))
 
 
 @bp.post("/payments/<payment_id>/confirm")
 def confirm_payment(payment_id: str):
-    fields = _body(wire.PAYMENT_FIELDS, "PaymentsRequest")
+    fields = _body(structs.PAYMENT_FIELDS, "PaymentsRequest")
     namespace, kind = _authenticate(allow_publishable=True)
     _check_client_secret(namespace, kind, payment_id, fields.get("client_secret"))
     if "payment_method" in fields and "payment_method_data" not in fields:
         existing = payments.get_payment(_store(), namespace.id, payment_id)
         if existing.payment_method_data is None:
             raise errors.missing("payment_method_data")
-    changes = wire.payment_changes(fields, namespace.now_ms())
+    changes = parse.payment_changes(fields, namespace.now_ms())
     payment = payments.confirm_payment(_store(), namespace.id, payment_id, changes)
     return jsonify(_payment_body(payment, namespace))
 
 
 @bp.post("/payments/<payment_id>/capture")
 def capture_payment(payment_id: str):
-    fields = _body(wire.CAPTURE_FIELDS, "PaymentsCaptureRequest", deny_unknown=False)
+    fields = _body(structs.CAPTURE_FIELDS, "PaymentsCaptureRequest", deny_unknown=False)
     namespace, _ = _authenticate(allow_publishable=False)
     amount = fields.get("amount_to_capture")
     payment = payments.get_payment(_store(), namespace.id, payment_id)
@@ -248,7 +161,7 @@ def capture_payment(payment_id: str):
 
 @bp.post("/payments/<payment_id>/cancel")
 def cancel_payment(payment_id: str):
-    fields = _body(wire.CANCEL_FIELDS, "PaymentsCancelRequest", deny_unknown=False)
+    fields = _body(structs.CANCEL_FIELDS, "PaymentsCancelRequest", deny_unknown=False)
     namespace, _ = _authenticate(allow_publishable=False)
     payment = payments.cancel_payment(_store(), namespace.id, payment_id, fields.get("cancellation_reason"))
     return jsonify(_payment_body(payment, namespace))
@@ -292,8 +205,8 @@ def list_payments():
         created_lt=_query_time("created.lt"),
         starting_after=request.args.get("starting_after"),
         ending_before=request.args.get("ending_before"),
-        limit=_limit(wire.query_int(request.args, "limit")),
-        offset=wire.query_int(request.args, "offset") or 0,
+        limit=_limit(serde.query_int(request.args, "limit")),
+        offset=serde.query_int(request.args, "offset") or 0,
     ))
     data = [_payment_body(x, namespace, with_refunds=False) for x in found]
     return jsonify({"size": len(data), "data": data})
@@ -304,7 +217,7 @@ def list_payments():
 
 @bp.post("/refunds")
 def create_refund():
-    fields = _body(wire.REFUND_FIELDS, "RefundRequest")
+    fields = _body(structs.REFUND_FIELDS, "RefundRequest")
     namespace, _ = _authenticate(allow_publishable=False)
     if "payment_id" not in fields:
         raise errors.missing("payment_id")
@@ -321,7 +234,7 @@ def create_refund():
 
 @bp.post("/refunds/list")
 def list_refunds():
-    fields = _body(wire.REFUND_LIST_FIELDS, "RefundListRequest")
+    fields = _body(structs.REFUND_LIST_FIELDS, "RefundListRequest")
     namespace, _ = _authenticate(allow_publishable=False)
     amount_filter = fields.get("amount_filter") or {}
     try:
@@ -353,7 +266,7 @@ def retrieve_refund(refund_id: str):
 
 @bp.post("/refunds/<refund_id>")
 def update_refund(refund_id: str):
-    fields = _body(wire.REFUND_UPDATE_FIELDS, "RefundUpdateRequest")
+    fields = _body(structs.REFUND_UPDATE_FIELDS, "RefundUpdateRequest")
     namespace, _ = _authenticate(allow_publishable=False)
     refund = refunds.update_refund(_store(), namespace.id, refund_id, fields.get("reason"), fields.get("metadata"))
     return jsonify(serialize.refund_response(refund, namespace))
@@ -368,8 +281,7 @@ def update_refund(refund_id: str):
 
 
 def _namespace_by_merchant(merchant_id: str) -> Namespace:
-    with _store().read() as db:
-        namespace = namespaces.find(db, "hs_merchant_id", merchant_id)
+    namespace = by_merchant(merchant_id)
     if namespace is None:
         raise errors.HyperswitchError(404, "HE_02", "Payment does not exist in our records")
     return namespace
@@ -435,7 +347,7 @@ def signed_return_url(payment, namespace: Namespace, return_url: str, sign: bool
         ("manual_retry_allowed", str(serialize.manual_retry_allowed(payment, namespace)).lower()),
     ]
     if sign:
-        signature = response_signature(pairs, namespace.hyperswitch.payment_response_hash_key)
+        signature = response_signature(pairs, keys_of(namespace).payment_response_hash_key)
         pairs += [("signature", signature), ("signature_algorithm", "HMAC-SHA512")]
     return urlunsplit(parts._replace(query=urlencode(pairs)))
 
@@ -443,9 +355,3 @@ def signed_return_url(payment, namespace: Namespace, return_url: str, sign: bool
 def response_signature(pairs: list[tuple[str, str]], key: str) -> str:
     message = "&".join(f"{k}={v}" for k, v in sorted(pairs))
     return hmac.new(key.encode(), message.encode(), hashlib.sha512).hexdigest()
-
-
-# The account-side APIs (business profile, events) and the customers API share this blueprint.
-from . import account  # noqa: E402
-from . import customers  # noqa: E402,F401
-from . import mandates  # noqa: E402,F401

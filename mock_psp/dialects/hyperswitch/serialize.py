@@ -9,13 +9,14 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from ...clock import iso_ms
+from ...runtime.clock import iso_ms
 from ...domain import outcomes
 from ...domain import payments as p
 from ...domain import refunds as r
 from ...domain.namespaces import Namespace
 from ...domain.payments import Payment
 from ...domain.refunds import Refund
+from .keys import keys_of
 
 CONNECTOR = "stripe_test"
 
@@ -133,7 +134,7 @@ def _next_action(payment: Payment, redirect_base: str, namespace: Namespace) -> 
         "type": "redirect_to_url",
         "redirect_to_url": (
             f"{redirect_base}/payments/redirect/{payment.id}/"
-            f"{namespace.hyperswitch.merchant_id}/{payment.attempt_id}"
+            f"{keys_of(namespace).merchant_id}/{payment.attempt_id}"
         ),
     }
 
@@ -155,7 +156,7 @@ def payment_response(payment: Payment, namespace: Namespace, refunds: list[Refun
     customer = attrs.get("customer")
     error_code, error_message = failure_codes(payment.failure_reason)
     routed = payment.attempt_count > 0
-    merchant_id = namespace.hyperswitch.merchant_id
+    merchant_id = keys_of(namespace).merchant_id
     body: dict[str, Any] = dict.fromkeys(PAYMENT_RESPONSE_FIELDS)
     shipping_cost = attrs.get("shipping_cost") or 0
     order_tax = attrs.get("order_tax_amount") or 0
@@ -211,7 +212,7 @@ def payment_response(payment: Payment, namespace: Namespace, refunds: list[Refun
         connector_transaction_id=connector_transaction_id(payment),
         metadata=payment.metadata,
         connector_metadata=attrs.get("connector_metadata"),
-        profile_id=attrs.get("profile_id") or namespace.hyperswitch.profile_id,
+        profile_id=attrs.get("profile_id") or keys_of(namespace).profile_id,
         attempt_count=payment.attempt_count,
         merchant_connector_id=_merchant_connector_id(namespace) if routed else None,
         incremental_authorization_allowed=False if routed else None,
@@ -248,9 +249,9 @@ def _payment_link(payment: Payment, namespace: Namespace, base_url: str) -> dict
     """``payment_link: true`` at create: the hosted checkout's link, in the real link's form."""
     if not payment.attributes.get("payment_link"):
         return None
-    path = f"payment_link/{namespace.hyperswitch.merchant_id}/{payment.id}"
+    path = f"payment_link/{keys_of(namespace).merchant_id}/{payment.id}"
     return {"link": f"{base_url}/{path}?locale=en", "secure_link": f"{base_url}/payment_link/s/"
-            f"{namespace.hyperswitch.merchant_id}/{payment.id}", "payment_link_id": payment_link_id(payment)}
+            f"{keys_of(namespace).merchant_id}/{payment.id}", "payment_link_id": payment_link_id(payment)}
 
 
 def _customer(customer: dict | None) -> dict | None:
@@ -266,7 +267,7 @@ def _customer(customer: dict | None) -> dict | None:
 
 
 def _merchant_connector_id(namespace: Namespace) -> str:
-    return "mca_" + namespace.hyperswitch.profile_id.removeprefix("pro_")
+    return "mca_" + keys_of(namespace).profile_id.removeprefix("pro_")
 
 
 def refund_response(refund: Refund, namespace: Namespace) -> dict:
@@ -286,7 +287,7 @@ def refund_response(refund: Refund, namespace: Namespace) -> dict:
         "created_at": iso_ms(refund.created_at),
         "updated_at": iso_ms(refund.updated_at),
         "connector": CONNECTOR,
-        "profile_id": namespace.hyperswitch.profile_id,
+        "profile_id": keys_of(namespace).profile_id,
         "merchant_connector_id": _merchant_connector_id(namespace),
         "split_refunds": None,
         "issuer_error_code": None,

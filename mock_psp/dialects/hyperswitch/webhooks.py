@@ -12,17 +12,29 @@ as the object stood when the change committed.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass
 
-from ...clock import iso_ms
+from ...runtime.clock import iso_ms
 from ...domain.namespaces import Namespace
 from ...domain.payments import Payment
 from ...domain.refunds import Refund
+from ...webhooks.events import EventDraft
 from ...webhooks.ids import hex_id
+from ...webhooks.schemes import Scheme
+from ...webhooks.schemes import hex_hmac_header
 from . import serialize
+from .keys import NAME
+from .keys import keys_of
 
-DIALECT = "hyperswitch"
+DIALECT = NAME
+
+# X-Webhook-Signature-512: lowercase hex HMAC-SHA512(the profile's payment_response_hash_key, raw body);
+# retried after 1m, then 5m x2, 10m x5, 1h x5, 6h x3 -> 16 retries over about 24h.
+SCHEME = Scheme(
+    "hyperswitch", (60,) + (300,) * 2 + (600,) * 5 + (3600,) * 5 + (21600,) * 3, 5.0, "Hyperswitch-Backend-Server",
+    NAME, hex_hmac_header("X-Webhook-Signature-512", hashlib.sha512),
+    namespace_secret=lambda namespace: keys_of(namespace).payment_response_hash_key)
 
 # common_enums/src/transformers.rs: payment status -> event type (None: no event)
 EVENT_BY_STATUS = {
@@ -45,26 +57,6 @@ REFUND_EVENTS = {"succeeded": "refund_succeeded", "failed": "refund_failed"}
 EVENT_TYPES = tuple(sorted(set(EVENT_BY_STATUS.values()) | set(REFUND_EVENTS.values())))
 
 
-@dataclass(frozen=True)
-class EventDraft:
-    """An event a change sends: its type, its class, and what the dialect's body needs."""
-
-    event_type: str
-    event_class: str
-    body: dict
-    # Sent only to endpoints that name this event type (not to "all events").
-    explicit_only: bool = False
-
-
-def payment_from_snapshot(snapshot: dict) -> tuple[Payment, list[Refund]]:
-    payment = Payment(**{name: snapshot[name] for name in Payment.__dataclass_fields__})
-    return payment, [refund_from_snapshot(r) for r in snapshot.get("refunds", [])]
-
-
-def refund_from_snapshot(snapshot: dict) -> Refund:
-    return Refund(**{name: snapshot[name] for name in Refund.__dataclass_fields__})
-
-
 def describe(change: dict, namespace: Namespace, base_url: str) -> list[EventDraft]:
     """The events a committed change sends (Hyperswitch: at most one).
 
@@ -74,7 +66,8 @@ def describe(change: dict, namespace: Namespace, base_url: str) -> list[EventDra
     shows the object at commit.
     """
     if change["object_type"] == "payment":
-        payment, refunds = payment_from_snapshot(change["snapshot"])
+        payment = Payment.from_snapshot(change["snapshot"])
+        refunds = [Refund.from_snapshot(r) for r in change["snapshot"].get("refunds", [])]
         status = serialize.intent_status_name(change["to_status"], payment.payment_method_data is not None)
         event_type = EVENT_BY_STATUS.get(status)
         if event_type is None:
@@ -84,7 +77,7 @@ def describe(change: dict, namespace: Namespace, base_url: str) -> list[EventDra
     event_type = REFUND_EVENTS.get(change["to_status"])
     if event_type is None:
         return []
-    refund = refund_from_snapshot(change["snapshot"])
+    refund = Refund.from_snapshot(change["snapshot"])
     return [EventDraft(event_type, "refunds",
                        {"type": "refund_details", "object": serialize.refund_response(refund, namespace)})]
 
@@ -95,7 +88,7 @@ def new_event_id(created_at: int, seed: int, object_id: str, event_type: str) ->
 
 
 def render(event_id: str, draft: EventDraft, created_at: int, namespace: Namespace) -> bytes:
-    merchant_id = namespace.hyperswitch.merchant_id
+    merchant_id = keys_of(namespace).merchant_id
     body = {
         "merchant_id": merchant_id,
         "event_id": event_id,

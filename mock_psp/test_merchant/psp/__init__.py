@@ -1,17 +1,2 @@
-"""The merchant's clients for each provider's public API: one module per dialect, one shape."""
-
-from __future__ import annotations
-
-from .base import Event
-from .base import PaymentTruth
-from .base import ProviderError
-from .base import RefundTruth
-from .govpay_lk import GovpayLkClient
-from .govuk import GovukClient
-from .hyperswitch import HyperswitchClient
-
-CLIENTS = {"hyperswitch": HyperswitchClient, "govuk": GovukClient, "govpay-lk": GovpayLkClient}
-DIALECTS = tuple(CLIENTS)
-
-__all__ = ["CLIENTS", "DIALECTS", "Event", "GovpayLkClient", "GovukClient", "HyperswitchClient", "PaymentTruth",
-           "ProviderError", "RefundTruth"]
+"""The merchant's clients for each provider's public API: one module per dialect, one shape
+(clients.py lists them)."""

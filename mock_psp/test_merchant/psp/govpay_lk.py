@@ -231,6 +231,10 @@ class GovpayLkClient:
     dialect = DIALECT
     default_scheme = None  # GovPay+ authenticates its calls with a bearer token; it signs nothing
 
+    def provider_calls(self, shop_url: str) -> str:
+        """Where the provider reaches this shop, for the banner of `mock-psp up`."""
+        return f"GovPay+ calls {shop_url}/govpay-lk/validate and /update"
+
     def __init__(self, base_url: str, credentials: dict):
         self.credentials = credentials
         self.base_url = base_url.rstrip("/")

@@ -49,6 +49,10 @@ class HyperswitchClient:
     dialect = "hyperswitch"
     default_scheme = "hyperswitch"
 
+    def provider_calls(self, shop_url: str) -> str:
+        """Where the provider reaches this shop, for the banner of `mock-psp up`."""
+        return f"webhooks at {shop_url}/webhooks/{self.dialect}"
+
     def __init__(self, base_url: str, credentials: dict):
         self.credentials = credentials
         self.http = HttpClient(base_url, {"api-key": credentials["api_key"]})

@@ -16,7 +16,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from ...clock import to_datetime
+from ...runtime.clock import to_datetime
 from . import errors
 
 MAX_AMOUNT = 10_000_000

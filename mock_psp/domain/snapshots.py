@@ -8,7 +8,9 @@ standing at the moment of the export: nothing moves until someone advances it.
 What does not travel: browser sessions (checkout visits, GOV.UK single-use links; a
 fresh ``next_url`` comes with the next GET) and working webhook endpoints (they point
 at the exporter's machine, so they arrive disabled).
-Flask-free; one transaction each way.
+Flask-free; one transaction each way. The document's format is unchanged since version 1:
+the dialects' settings travel as ``namespace.dialect_settings`` (a JSON object by dialect),
+wherever the store keeps them.
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import clock as clocks
-from .domain import namespaces
-from .domain.errors import INVALID_FIELD
-from .domain.errors import DomainError
-from .domain.namespaces import Namespace
+from ..runtime import clock as clocks
+from ..runtime import schema
+from ..runtime.store import Store
+from . import namespaces
+from .errors import INVALID_FIELD
+from .errors import DomainError
+from .namespaces import KeySpecs
+from .namespaces import Namespace
 
 FORMAT = "mock-psp-namespace"
 VERSION = 1
@@ -35,8 +40,8 @@ TABLES = ("agreements", "customers", "mandates", "payments", "refunds", "audit_e
 RENUMBERED = ("audit_events", "outbox", "jobs", "webhook_attempts", "api_fault_log")
 # Settings and sequences a copy keeps (keys, id and creation time are the new namespace's own).
 NAMESPACE_COLUMNS = ("config", "seed", "rng_counter", "clock_mode", "virtual_now", "scripted_outcomes", "faults",
-                     "fault_script", "fault_rng_counter", "dialect_settings", "api_faults", "api_fault_script",
-                     "api_fault_rng_counter")
+                     "fault_script", "fault_rng_counter", "api_faults", "api_fault_script", "api_fault_rng_counter")
+DIALECT_SETTINGS = "dialect_settings"
 
 
 def _invalid(message: str) -> DomainError:
@@ -50,18 +55,23 @@ def _columns(db: Database, table: str) -> list[str]:
 # -- export ------------------------------------------------------------------------------------
 
 
-def export(db: Database, namespace: Namespace) -> dict:
-    row = db.execute("SELECT * FROM namespaces WHERE id = ?", [namespace.id]).fetchone()
-    tables = {}
-    for table in TABLES:
-        order = "id" if table in RENUMBERED else "rowid"
-        rows = db.execute(f"SELECT * FROM {table} WHERE namespace_id = ? ORDER BY {order}", [namespace.id])
-        tables[table] = [{k: v for k, v in dict(r).items() if k != "namespace_id"} for r in rows]
+def export(store: Store, namespace_id: str) -> dict:
+    """The namespace's whole state as one document (DomainError if there is no such namespace)."""
+    with store.read() as db:
+        namespace = namespaces.get(store, namespace_id)
+        row = db.execute("SELECT * FROM namespaces WHERE id = ?", [namespace.id]).fetchone()
+        tables = {}
+        for table in TABLES:
+            order = "id" if table in RENUMBERED else "rowid"
+            rows = db.execute(f"SELECT * FROM {table} WHERE namespace_id = ? ORDER BY {order}", [namespace.id])
+            tables[table] = [{k: v for k, v in dict(r).items() if k != "namespace_id"} for r in rows]
+    settings = {column: row[column] for column in NAMESPACE_COLUMNS}
+    settings[DIALECT_SETTINGS] = json.dumps(namespace.dialect_settings)
     return {
         "format": FORMAT, "version": VERSION,
         "exported_from": namespace.id, "exported_at": clocks.iso_ms(clocks.system_now_ms()),
         "namespace_now": namespace.now_ms(),
-        "namespace": {column: row[column] for column in NAMESPACE_COLUMNS},
+        "namespace": settings,
         "tables": tables,
     }
 
@@ -69,15 +79,23 @@ def export(db: Database, namespace: Namespace) -> dict:
 # -- import ------------------------------------------------------------------------------------
 
 
-def import_(db: Database, document: Any) -> Namespace:
-    """A new namespace holding the snapshot's state; DomainError (field ``snapshot``) if it is not one."""
+def import_(store: Store, specs: KeySpecs, document: Any) -> Namespace:
+    """A new namespace (with new keys, made by ``specs``) holding the snapshot's state, all or
+    nothing; DomainError (field ``snapshot``) if the document is not a snapshot."""
+    with store.write() as db:
+        return _import(store, db, specs, document)
+
+
+def _import(store: Store, db: Database, specs: KeySpecs, document: Any) -> Namespace:
     _check(db, document)
-    created = namespaces.create(db, clock_mode=clocks.VIRTUAL)
+    created = namespaces.create(store, specs, clock_mode=clocks.VIRTUAL)
     settings = {column: document["namespace"][column] for column in NAMESPACE_COLUMNS
                 if column in document["namespace"]}
     settings.update(clock_mode=clocks.VIRTUAL, virtual_now=int(document["namespace_now"]), publishes_events=0)
     db.execute(f"UPDATE namespaces SET {', '.join(f'{c} = ?' for c in settings)} WHERE id = ?",
                [*settings.values(), created.id])
+    for dialect, kept in _dialect_settings(document["namespace"].get(DIALECT_SETTINGS)).items():
+        namespaces.set_dialect_settings(store, created.id, dialect, kept)
     endpoint_ids: dict[str, str] = {}
     job_ids: dict[int, int] = {}
     for table in TABLES:
@@ -102,7 +120,20 @@ def import_(db: Database, document: Any) -> Namespace:
                 raise _invalid(f"{table}: a number too large for a 64-bit integer") from None
             if table == "jobs":
                 job_ids[old_id] = cursor.lastrowid
-    return namespaces.get(db, created.id)
+    schema.fill_card_outcomes(db, created.id)  # a snapshot from before stored cards carried their outcome
+    return namespaces.get(store, created.id)
+
+
+def _dialect_settings(text: Any) -> dict:
+    if text is None:
+        return {}
+    try:
+        settings = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        settings = None
+    if not isinstance(settings, dict) or not all(isinstance(v, dict) for v in settings.values()):
+        raise _invalid('"namespace.dialect_settings" must be a JSON object of settings by dialect')
+    return settings
 
 
 def _check(db: Database, document: Any) -> None:
@@ -115,7 +146,7 @@ def _check(db: Database, document: Any) -> None:
     now = document.get("namespace_now")
     if not isinstance(now, int) or isinstance(now, bool) or not 0 <= now < 2**53:
         raise _invalid('"namespace_now" must be the namespace clock in milliseconds')
-    unknown = sorted(set(document["namespace"]) - set(NAMESPACE_COLUMNS))
+    unknown = sorted(set(document["namespace"]) - set(NAMESPACE_COLUMNS) - {DIALECT_SETTINGS})
     if unknown:
         raise _invalid(f"unknown namespace setting(s): {', '.join(unknown)}")
     for table, rows in document["tables"].items():

@@ -7,8 +7,9 @@ so a job is run at least once.
 
 A background worker runs jobs as they fall due: on a system clock when real time
 reaches them, on a virtual clock when they are due at or before its frozen
-"now". A virtual clock moves only through :meth:`Scheduler.advance`, which walks
-the clock from job to job, running each at its own due time, before it returns.
+"now". A virtual clock moves only through ``clock.advance`` (runtime/clock.py),
+which walks the clock from job to job, running each at its own due time (through
+:meth:`Scheduler.run_due_by`), before it returns.
 Jobs of one namespace run one at a time, in due-time order; namespaces run in
 parallel on a small pool, so a slow webhook receiver in one cannot stall another.
 """
@@ -19,6 +20,9 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -42,7 +46,7 @@ class Job:
         return cls(row["id"], row["namespace_id"], row["kind"], json.loads(row["payload"]), row["due_at"])
 
 
-Handler = Callable[["Store", Job], object]  # noqa: F821 - Store imported lazily to avoid a cycle
+Handler = Callable[[Any, Job], object]  # (the store, the job)
 
 
 def schedule(db: Database, namespace_id: str, kind: str, due_at: int, payload: dict) -> int:
@@ -60,10 +64,6 @@ def pending_jobs(db: Database, namespace_id: str) -> list[dict]:
         [namespace_id],
     ).fetchall()
     return [{"id": r["id"], "kind": r["kind"], "due_at": r["due_at"], "payload": json.loads(r["payload"])} for r in rows]
-
-
-class ClockError(Exception):
-    """The clock cannot do what was asked (e.g. advance a system clock)."""
 
 
 class Scheduler:
@@ -105,7 +105,8 @@ class Scheduler:
                 [finished["state"], finished["error"], clocks.system_now_ms(), finished["id"]],
             )
 
-    def _claim_next(self, namespace_id: str, up_to: int, finished: dict | None = None) -> Job | None:
+    def _claim_next(self, namespace_id: str, up_to: int, finished: dict | None,
+                    on_claim: Callable[[Database, Job], None] | None) -> Job | None:
         """Record the job just run (if any) and claim the next one due, in one transaction."""
         with self.store.write() as db:
             self._mark_finished(db, finished)
@@ -116,8 +117,11 @@ class Scheduler:
             ).fetchone()
             if row is None:
                 return None
+            job = Job.from_row(row)
+            if on_claim is not None:
+                on_claim(db, job)
             db.execute("UPDATE jobs SET state = 'running' WHERE id = ?", [row["id"]])
-            return Job.from_row(row)
+            return job
 
     def _run(self, job: Job) -> dict:
         handler = self.handlers.get(job.kind)
@@ -138,82 +142,34 @@ class Scheduler:
         except Exception:  # a failing hook must not stop the jobs
             log.exception("after-job hook failed")
 
-    def _namespace_now(self, namespace_id: str) -> int:
-        with self.store.read() as db:
-            row = db.execute("SELECT clock_mode, virtual_now FROM namespaces WHERE id = ?", [namespace_id]).fetchone()
-        if row is None or row["clock_mode"] != clocks.VIRTUAL:
-            return clocks.system_now_ms()
-        return row["virtual_now"]
+    @contextmanager
+    def running_jobs_of(self, namespace_id: str) -> Iterator[None]:
+        """Hold the namespace's jobs: inside, this thread alone runs them (and moves its clock)."""
+        self._after_job()
+        with self._lock_for(namespace_id):
+            yield
+
+    def run_due_by(self, namespace_id: str, up_to: int,
+                   on_claim: Callable[[Database, Job], None] | None = None) -> list[dict]:
+        """Inside :meth:`running_jobs_of`: run every job of the namespace due by ``up_to``, in
+        due-time order, jobs they schedule in the window included. ``on_claim`` runs in the
+        transaction that claims each job (the virtual clock moves to its due time there)."""
+        ran = []
+        finished = None
+        while (job := self._claim_next(namespace_id, up_to, finished, on_claim)) is not None:
+            finished = self._run(job)
+            ran.append(finished)
+        return ran
 
     def run_due(self, namespace_id: str, now: int | None = None) -> list[dict]:
         """Run every job of the namespace due at or before ``now`` (default: its clock's now)."""
-        ran = []
-        self._after_job()
-        with self._lock_for(namespace_id):
-            if now is None:
-                now = self._namespace_now(namespace_id)
-            finished = None
-            while (job := self._claim_next(namespace_id, now, finished)) is not None:
-                finished = self._run(job)
-                ran.append(finished)
-        return ran
+        with self.running_jobs_of(namespace_id):
+            return self.run_due_by(namespace_id, clocks.now_of(self.store, namespace_id) if now is None else now)
 
-    # -- virtual time ---------------------------------------------------------
-
-    def _virtual_now(self, db: Database, namespace_id: str) -> int:
-        row = db.execute("SELECT clock_mode, virtual_now FROM namespaces WHERE id = ?", [namespace_id]).fetchone()
-        if row is None:
-            raise LookupError(namespace_id)
-        if row["clock_mode"] != clocks.VIRTUAL:
-            raise ClockError(
-                "this namespace uses the system clock; set {\"clock\": \"virtual\"} with PUT /_mock/config first"
-            )
-        return row["virtual_now"]
-
-    def _set_virtual_now(self, namespace_id: str, now: int) -> None:
-        with self.store.write() as db:
-            db.execute("UPDATE namespaces SET virtual_now = ? WHERE id = ?", [now, namespace_id])
-
-    def advance_to(self, namespace_id: str, target: int) -> list[dict]:
-        """Move a virtual clock to ``target``, running each due job at its due time.
-
-        Jobs that a job schedules inside the window also run before this returns.
-        Moving backwards is allowed and runs nothing.
-        """
-        ran = []
-        self._after_job()
-        with self._lock_for(namespace_id):
-            with self.store.read() as db:
-                self._virtual_now(db, namespace_id)
-            finished = None
-            while (job := self._claim_next_virtual(namespace_id, target, finished)) is not None:
-                finished = self._run(job)
-                ran.append(finished)
-            self._set_virtual_now(namespace_id, target)
-        return ran
-
-    def _claim_next_virtual(self, namespace_id: str, target: int, finished: dict | None) -> Job | None:
-        """In one transaction: the last job recorded, the next one due by ``target`` claimed,
-        and the clock moved to its due time."""
-        with self.store.write() as db:
-            self._mark_finished(db, finished)
-            current = self._virtual_now(db, namespace_id)
-            row = db.execute(
-                """SELECT * FROM jobs WHERE namespace_id = ? AND state = 'pending' AND due_at <= ?
-                   ORDER BY due_at, id LIMIT 1""",
-                [namespace_id, target],
-            ).fetchone()
-            if row is None:
-                return None
-            if row["due_at"] > current:
-                db.execute("UPDATE namespaces SET virtual_now = ? WHERE id = ?", [row["due_at"], namespace_id])
-            db.execute("UPDATE jobs SET state = 'running' WHERE id = ?", [row["id"]])
-            return Job.from_row(row)
-
-    def advance(self, namespace_id: str, seconds: float) -> list[dict]:
+    def pending(self, namespace_id: str) -> list[dict]:
+        """The namespace's jobs still waiting, in due-time order."""
         with self.store.read() as db:
-            current = self._virtual_now(db, namespace_id)
-        return self.advance_to(namespace_id, current + int(round(seconds * 1000)))
+            return pending_jobs(db, namespace_id)
 
     # -- the background worker -----------------------------------------------------
 

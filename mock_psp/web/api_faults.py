@@ -21,9 +21,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .domain.errors import INVALID_FIELD
-from .domain.errors import DomainError
-from .domain.randomness import Draws
+from ..domain.errors import INVALID_FIELD
+from ..domain.errors import DomainError
+from ..domain.randomness import Draws
 
 NONE = "none"
 ERROR = "error"                  # the provider's 500 (or a gateway's 502/503/504); not processed
@@ -201,6 +201,12 @@ def decide(db: Database, namespace_id: str, seed: int, method: str, path: str, n
     if decision.acts:
         _log(db, namespace_id, now_ms, method, path, decision, source)
     return decision
+
+
+def decide_for(store, namespace, method: str, path: str) -> Decision:
+    """The fault for one API call to ``namespace``, decided (and logged) in a transaction of its own."""
+    with store.write() as db:
+        return decide(db, namespace.id, namespace.seed, method, path, namespace.now_ms())
 
 
 def _draw(settings: dict, draws: Draws) -> str:

@@ -1,22 +1,16 @@
-"""SQLite storage: connections, transactions and the schema migrations.
+"""The provider's SQLite schema, as an ordered list of migrations (sqlite-utils ``Migrations``).
 
-Every state change in mock-psp runs inside :meth:`Store.write`, which opens an
-``IMMEDIATE`` transaction: the writer takes SQLite's write lock before it reads,
-so two requests racing to capture or refund the same payment are serialised by
-the database itself rather than by luck.
+A migration never changes once released: a later one alters what an earlier one made.
+``Store`` applies them when it opens a database, so an old file is brought up to date.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from contextlib import contextmanager
-from collections.abc import Iterator
+import hashlib
+import json
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
-
-MEMORY = ":memory:"
 
 migrations = Migrations("mock_psp")
 
@@ -326,7 +320,7 @@ def m007_checkout_sessions(db: Database) -> None:
 def m008_api_faults(db: Database) -> None:
     db.executescript(
         """
-        -- API fault injection (mock_psp/api_faults.py): settings, the scripted queue, and a
+        -- API fault injection (mock_psp/web/api_faults.py): settings, the scripted queue, and a
         -- random sequence of its own so API faults never shift payment ids or outcomes.
         ALTER TABLE namespaces ADD COLUMN api_faults TEXT NOT NULL DEFAULT '{}';
         ALTER TABLE namespaces ADD COLUMN api_fault_script TEXT NOT NULL DEFAULT '[]';
@@ -427,95 +421,130 @@ def m011_mandates(db: Database) -> None:
         """
     )
 
-class Store:
-    """One SQLite database, shared safely by every thread of one app.
 
-    A file database gets one connection per thread (WAL lets readers run while a
-    writer commits). ``:memory:`` cannot be shared between connections without
-    SQLite's shared-cache mode, whose table locks ignore the busy timeout, so an
-    in-memory store uses a single connection behind a lock instead.
-    """
+@migrations()
+def m012_dialect_keys_and_settings(db: Database) -> None:
+    """Each dialect's keys and settings move out of the shared namespaces row into tables of their own,
+    so adding a dialect adds rows, not columns. The keys keep their values: the ones the first
+    migration kept in hs_*/govuk_* columns, and GovPay+'s inquiry key, which was derived from the
+    GOV.UK key until now (``gplk_`` + sha256("govpay-lk:<namespace id>:<GOV.UK api key>")[:40])."""
+    db.execute("""CREATE TABLE dialect_keys (
+        namespace_id TEXT NOT NULL,
+        dialect TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        -- a request presenting the key belongs to the namespace: unique per dialect and name
+        identifies INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (namespace_id, dialect, name))""")
+    db.execute("CREATE UNIQUE INDEX dialect_keys_lookup ON dialect_keys (dialect, name, value) WHERE identifies = 1")
+    db.execute("""CREATE TABLE dialect_settings (
+        namespace_id TEXT NOT NULL,
+        dialect TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        PRIMARY KEY (namespace_id, dialect))""")
+    for dialect, name, column, identifies in (
+        ("hyperswitch", "merchant_id", "hs_merchant_id", 1), ("hyperswitch", "profile_id", "hs_profile_id", 0),
+        ("hyperswitch", "api_key", "hs_api_key", 1), ("hyperswitch", "publishable_key", "hs_publishable_key", 1),
+        ("hyperswitch", "payment_response_hash_key", "hs_hash_key", 0),
+        ("govuk", "api_key", "govuk_api_key", 1), ("govuk", "webhook_signing_secret", "govuk_webhook_secret", 0),
+    ):
+        db.execute(f"INSERT INTO dialect_keys (namespace_id, dialect, name, value, identifies) "
+                   f"SELECT id, ?, ?, {column}, ? FROM namespaces", [dialect, name, identifies])
+    for row in db.execute("SELECT id, govuk_api_key FROM namespaces").fetchall():
+        digest = hashlib.sha256(f"govpay-lk:{row['id']}:{row['govuk_api_key']}".encode()).hexdigest()
+        db.execute("INSERT INTO dialect_keys (namespace_id, dialect, name, value, identifies) VALUES (?, ?, ?, ?, 1)",
+                   [row["id"], "govpay_lk", "api_key", f"gplk_{digest[:40]}"])
+    db.execute("INSERT INTO dialect_settings (namespace_id, dialect, settings) "
+               "SELECT n.id, j.key, j.value FROM namespaces n, json_each(n.dialect_settings) j")
+    kept = ("id, is_default, created_at, config, seed, rng_counter, clock_mode, virtual_now, scripted_outcomes, "
+            "faults, fault_script, fault_rng_counter, publishes_events, api_faults, api_fault_script, "
+            "api_fault_rng_counter")
+    db.execute("""CREATE TABLE namespaces_rebuilt (
+        id TEXT PRIMARY KEY,
+        is_default INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        config TEXT NOT NULL,
+        seed INTEGER NOT NULL,
+        rng_counter INTEGER NOT NULL DEFAULT 0,
+        clock_mode TEXT NOT NULL DEFAULT 'system',
+        virtual_now INTEGER,
+        scripted_outcomes TEXT NOT NULL DEFAULT '[]',
+        faults TEXT NOT NULL DEFAULT '{}',
+        fault_script TEXT NOT NULL DEFAULT '[]',
+        fault_rng_counter INTEGER NOT NULL DEFAULT 0,
+        publishes_events INTEGER NOT NULL DEFAULT 0,
+        api_faults TEXT NOT NULL DEFAULT '{}',
+        api_fault_script TEXT NOT NULL DEFAULT '[]',
+        api_fault_rng_counter INTEGER NOT NULL DEFAULT 0)""")
+    db.execute(f"INSERT INTO namespaces_rebuilt ({kept}) SELECT {kept} FROM namespaces")
+    db.execute("DROP TABLE namespaces")
+    db.execute("ALTER TABLE namespaces_rebuilt RENAME TO namespaces")
 
-    def __init__(self, path: str = MEMORY, busy_timeout_ms: int = 30_000):
-        self.path = str(path)
-        self.busy_timeout_ms = busy_timeout_ms
-        self._local = threading.local()
-        self._all_connections: list[sqlite3.Connection] = []
-        self._connections_lock = threading.Lock()
-        self._memory_lock = threading.RLock() if self.is_memory else None
-        self._shared_db = self._open() if self.is_memory else None
-        with self._exclusive():
-            migrations.apply(self._database())
 
-    @property
-    def is_memory(self) -> bool:
-        return self.path == MEMORY
+# What the sandboxes did with their magic numbers when a stored card started carrying its
+# outcome (m013): (result, reason, 3DS challenge) per dialect and number. History, not a
+# source of truth: each dialect's cards.py is that.
+_CARD_OUTCOMES_BEFORE_M013 = {
+    "hyperswitch": {
+        "4111111111111111": ("succeed", None, False), "4242424242424242": ("succeed", None, False),
+        "5555555555554444": ("succeed", None, False), "38000000000006": ("succeed", None, False),
+        "378282246310005": ("succeed", None, False), "6011111111111117": ("succeed", None, False),
+        "5105105105105100": ("fail", "card_declined", False), "4000000000000002": ("fail", "card_declined", False),
+        "4000000000009995": ("fail", "insufficient_funds", False), "4000000000009987": ("fail", "lost_card", False),
+        "4000000000009979": ("fail", "stolen_card", False), "4000003800000446": ("succeed", None, True),
+    },
+    "govuk": {
+        **{number: ("succeed", None, False) for number in (
+            "4444333322221111", "4242424242424242", "4917610000000000003", "4000056655665556", "5105105105105100",
+            "5200828282828210", "371449635398431", "3566002020360505", "6011000990139424", "36148900647913",
+            "4000180000000002", "5101180000000007", "4131840000000003", "5555555555554444", "4000000000000010",
+            "4000160000000004", "4000020000000000", "4988080000000000", "4111111111111111", "4293189100000008")},
+        "4000000000000002": ("fail", "card_declined", False), "4000000000000069": ("fail", "expired_card", False),
+        "4000000000000127": ("fail", "incorrect_cvc", False), "4000000000000119": ("fail", "processing_error", False),
+    },
+    "govpay-lk": {
+        "4242424242424242": ("succeed", None, False), "5555555555554444": ("succeed", None, False),
+        "4000000000000002": ("fail", "card_declined", False), "4000000000009995": ("fail", "insufficient_funds", False),
+        "4000003800000446": ("succeed", None, True),
+    },
+}
+# Saved cards: a mandate's card was a Hyperswitch payment's, an agreement's a GOV.UK one's.
+_SAVED_CARDS = (("mandates", "card", "hyperswitch"), ("agreements", "instrument", "govuk"))
 
-    def _open(self) -> Database:
-        conn = sqlite3.connect(
-            self.path,
-            isolation_level=None,
-            check_same_thread=False,
-            timeout=self.busy_timeout_ms / 1000,
-        )
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
-        if not self.is_memory:
-            conn.execute("PRAGMA journal_mode = WAL")
-            # NORMAL is durable against a crash of this process, which is what
-            # the outbox promise needs; only power loss can lose the last commit.
-            conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        with self._connections_lock:
-            self._all_connections.append(conn)
-        return Database(conn, execute_plugins=False)
 
-    def _database(self) -> Database:
-        if self._shared_db is not None:
-            return self._shared_db
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = self._local.db = self._open()
-        return db
+def _with_outcome(card: dict, dialect: str) -> dict | None:
+    """The stored card with the outcome its number had, or None when it needs none."""
+    if "test_outcome" in card:
+        return None
+    known = _CARD_OUTCOMES_BEFORE_M013.get(dialect, {}).get(card.get("test_card") or "")
+    outcome = None if known is None else {"result": known[0], "reason": known[1], "challenge": known[2],
+                                          "asynchronous": False, "source": "magic_card"}
+    return {**card, "test_outcome": outcome}
 
-    @contextmanager
-    def _exclusive(self) -> Iterator[None]:
-        if self._memory_lock is None:
-            yield
-        else:
-            with self._memory_lock:
-                yield
 
-    @contextmanager
-    def write(self) -> Iterator[Database]:
-        """Run the block in one IMMEDIATE transaction; nested calls become savepoints."""
-        with self._exclusive():
-            db = self._database()
-            if db.conn.in_transaction:
-                with db.atomic():
-                    yield db
-                return
-            db.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                if db.conn.in_transaction:
-                    db.conn.execute("ROLLBACK")
-                raise
-            else:
-                db.conn.execute("COMMIT")
+def fill_card_outcomes(db: Database, namespace_id: str | None = None) -> None:
+    """Give cards stored before m013 the outcome their number had (also for an older snapshot's rows)."""
+    only = " AND namespace_id = ?" if namespace_id else ""
+    extra = [namespace_id] if namespace_id else []
+    rows = db.execute(f"SELECT namespace_id, id, dialect, payment_method_data FROM payments "
+                      f"WHERE payment_method_data LIKE '%\"card\"%'{only}", extra).fetchall()
+    for row in rows:
+        data = json.loads(row["payment_method_data"])
+        card = _with_outcome(data["card"], row["dialect"]) if isinstance(data.get("card"), dict) else None
+        if card is not None:
+            db.execute("UPDATE payments SET payment_method_data = ? WHERE namespace_id = ? AND id = ?",
+                       [json.dumps({**data, "card": card}), row["namespace_id"], row["id"]])
+    for table, column, dialect in _SAVED_CARDS:
+        for row in db.execute(f"SELECT namespace_id, id, {column} FROM {table} WHERE {column} IS NOT NULL{only}",
+                              extra).fetchall():
+            card = _with_outcome(json.loads(row[column]), dialect)
+            if card is not None:
+                db.execute(f"UPDATE {table} SET {column} = ? WHERE namespace_id = ? AND id = ?",
+                           [json.dumps(card), row["namespace_id"], row["id"]])
 
-    @contextmanager
-    def read(self) -> Iterator[Database]:
-        """Give a connection for reads; inside write() it sees the open transaction."""
-        with self._exclusive():
-            yield self._database()
 
-    def close(self) -> None:
-        with self._connections_lock:
-            connections, self._all_connections = self._all_connections, []
-        for conn in connections:
-            try:
-                conn.close()
-            except sqlite3.ProgrammingError:
-                pass
+@migrations()
+def m013_stored_cards_carry_their_outcome(db: Database) -> None:
+    # A card is now stored with what its sandbox does (test_outcome), decided by the dialect it was
+    # entered through; cards stored before get the outcome their number had then.
+    fill_card_outcomes(db)

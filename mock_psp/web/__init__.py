@@ -1,0 +1,1 @@
+"""Features every HTTP face shares: API faults, the request journal, rate limits."""
