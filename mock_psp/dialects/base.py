@@ -105,7 +105,8 @@ class Dialect:
     title: str           # what people call it: "GovPay+ (Sri Lanka)"
     prefix: str          # where its API is mounted: "/govpay-lk"
     routes: Face
-    # The key an API call presents, as (key name, value), or None: how a request finds its namespace.
+    # The key a request's headers present, as (key name, value), or None: how an API call (and a
+    # control call made with a dialect key) finds its namespace. Headers only: no request context.
     credentials: Callable[[Mapping[str, str]], tuple[str, str] | None]
     keys: tuple[KeySpec, ...]       # made for every namespace; the identifying ones find it again
     test_cards: CardBook

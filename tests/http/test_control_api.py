@@ -200,3 +200,13 @@ def test_two_apps_in_one_process_share_nothing():
     finally:
         first.extensions["mock_psp"].close()
         second.extensions["mock_psp"].close()
+
+
+@pytest.mark.parametrize("dialect", ["govuk", "govpay_lk"])
+def test_control_calls_find_the_namespace_by_a_bearer_key_of_any_dialect(transport, control, dialect):
+    ns = new_namespace(control)
+    by_key = Api(transport, {"Authorization": f"Bearer {ns[dialect]['api_key']}"})
+    assert by_key.get("/_mock/config").status == 200
+    by_key.put("/_mock/config", {"success_rates": {"card": 0.5}})
+    assert Api(transport, {"X-Mock-Namespace": ns["id"]}).get("/_mock/config").json["success_rates"]["card"] == 0.5
+    assert control.get("/_mock/config").json["success_rates"]["card"] == 1.0

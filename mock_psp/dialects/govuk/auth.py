@@ -12,7 +12,6 @@ from ...domain import namespaces
 from ...domain.namespaces import Namespace
 from . import errors
 from .face import PREFIX
-from .face import is_api_call
 from .keys import KEY
 
 
@@ -29,9 +28,9 @@ def base() -> str:
 
 
 def credentials(headers: Mapping[str, str]) -> tuple[str, str] | None:
-    """The API key a call presents as ``Authorization: Bearer <key>`` (the payment pages present none)."""
+    """The API key a call presents as ``Authorization: Bearer <key>``."""
     header = headers.get("Authorization", "")
-    if not is_api_call() or not header.startswith("Bearer "):
+    if not header.startswith("Bearer "):
         return None
     return "api_key", header[len("Bearer "):].strip()
 
