@@ -21,8 +21,14 @@ def select(paths: tuple[str, ...], tags: tuple[str, ...]):
     return scenarios
 
 
-@click.group(help="Run scripted end-to-end scenarios (YAML) against the provider and the test merchant.",
-             context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(help="""Run scripted end-to-end scenarios (YAML) against the provider and the test merchant.
+
+\b
+Example:
+  mock-psp scenarios list                   # the built-in catalog
+  mock-psp scenarios run --tags webhooks    # a part of it, on free ports
+  mock-psp scenarios check my-scenarios/    # validate files without running them
+""", context_settings={"help_option_names": ["-h", "--help"]})
 def scenarios() -> None:
     pass
 
