@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-import requests
-
 import harness
+import requests
 
 FLOW_TARGET = 1.25  # per-flow median at the largest store, at most this times the empty store's
 CREATE_TARGET = 3.0  # create-payment median, at most this times the trivial endpoint's

@@ -19,14 +19,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC
 from datetime import datetime
-from datetime import timezone
 from pathlib import Path
-from typing import Callable
-from typing import Iterator
 
 import requests
 
@@ -156,7 +156,8 @@ def mock_psp_session() -> requests.Session:
 def expect(response: requests.Response, field: str, value: str) -> dict:
     """The response's JSON, after checking it is a 200 whose ``field`` is ``value``."""
     if response.status_code != 200:
-        raise RuntimeError(f"{response.request.method} {response.url}: HTTP {response.status_code} {response.text[:300]}")
+        raise RuntimeError(f"{response.request.method} {response.url}: HTTP {response.status_code} "
+                           f"{response.text[:300]}")
     body = response.json()
     if body.get(field) != value:
         raise RuntimeError(f"{response.request.method} {response.url}: {field}={body.get(field)!r}, expected {value!r}")
@@ -252,7 +253,7 @@ def code_changed(before: dict) -> bool:
 def write_results(prefix: str, results: dict) -> Path:
     """Write ``results`` to benchmarks/results/<prefix>-<UTC timestamp>.json and return the path."""
     RESULTS_DIR.mkdir(exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = RESULTS_DIR / f"{prefix}-{stamp}.json"
     path.write_text(json.dumps(results, indent=2) + "\n")
     return path
@@ -263,7 +264,7 @@ def print_table(headers: list[str], rows: list[list]) -> None:
     cells = [headers] + [[str(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     for n, row in enumerate(cells):
-        print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+        print("  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
         if n == 0:
             print("  ".join("-" * w for w in widths))
 

@@ -33,18 +33,17 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from contextlib import contextmanager
 from dataclasses import asdict
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Callable
-from typing import Iterator
-
-import requests
 
 import harness
+import requests
 
 LOCALSTRIPE_PYTHON = harness.BENCH_DIR / ".venv-localstripe" / "bin" / "python"
 LOCALSTRIPE_LAUNCHER = harness.BENCH_DIR / "localstripe_loopback.py"

@@ -153,9 +153,10 @@ def dispatch_latency(url: str, samples: int) -> dict:
         latencies, gets = [], []
         for _ in range(samples):
             payment = pay(session, url, api)
-            wait_until(lambda n=len(latencies) + 1: len(receiver.arrivals) >= n, timeout=10)
+            wait_until(lambda n=len(latencies) + 1: len(receiver.arrivals) >= n, timeout=10)  # noqa: B008 (the count now)
             arrived_at, body = receiver.arrivals[-1]
-            changed = datetime.fromisoformat(json.loads(body)["content"]["object"]["modified_at"].replace("Z", "+00:00"))
+            modified_at = json.loads(body)["content"]["object"]["modified_at"]
+            changed = datetime.fromisoformat(modified_at.replace("Z", "+00:00"))
             latencies.append(arrived_at - changed.timestamp())
             started = time.perf_counter()
             session.get(f"{url}/hyperswitch/payments/{payment['payment_id']}", headers=api, timeout=10)

@@ -143,9 +143,10 @@ def up_banner(harness) -> str:
     dialect = registry.named(shop.dialect)
     authenticated = f"GovPay+ authenticates with {shop.scheme}" if shop.endpoint_id is None else \
         f"webhooks signed with {shop.scheme}"
+    reached = harness.merchant.merchant.psp.provider_calls(shop.url)
     lines = [f"mock-psp {__version__}: provider and test merchant ({shop.dialect}) are up", "",
              f"  Shop          {harness.shop_url}/        <- open this to pay in the browser",
-             f"  Shop API      {harness.shop_url}/_merchant/   {harness.merchant.merchant.psp.provider_calls(shop.url)}",
+             f"  Shop API      {harness.shop_url}/_merchant/   {reached}",
              f"  Provider      {harness.psp_url}   (control API {harness.psp_url}/_mock)",
              f"  Dashboard     {harness.psp_url}/_mock/ui/payments?ns={shop.namespace}   <- what the provider did",
              f"  API calls     mock-psp requests -f --url {harness.psp_url} -n {shop.namespace}",

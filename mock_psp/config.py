@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
-from collections.abc import Mapping
 
 ENV_PREFIX = "MOCK_PSP_"
 DEFAULT_PORT = 8420
@@ -55,7 +55,7 @@ class Settings:
         return str(directory / "mock-psp.db")
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, Any] | None) -> "Settings":
+    def from_mapping(cls, values: Mapping[str, Any] | None) -> Settings:
         known = {f.name for f in fields(cls)}
         values = dict(values or {})
         unknown = set(values) - known
@@ -65,7 +65,7 @@ class Settings:
 
     @classmethod
     def load(cls, config_file: str | None = None, env: Mapping[str, str] | None = None,
-             **overrides: Any) -> "Settings":
+             **overrides: Any) -> Settings:
         """Merge the layers; ``overrides`` are CLI flags (None means "not given")."""
         values: dict[str, Any] = {}
         if config_file:

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .dialects import registry
-from .test_merchant.run import RunningMerchant
-from .test_merchant.run import start as start_merchant
-
 from .app import create_app
 from .config import Settings
+from .dialects import registry
 from .runtime.server import ServerThread
+from .test_merchant.run import RunningMerchant
+from .test_merchant.run import start as start_merchant
 
 
 @dataclass

@@ -33,7 +33,7 @@ def make_activity(psp: str, shop: str) -> tuple[str, str]:
     requests.put(f"{psp}/_mock/faults", json={"webhooks": {"drop": 0.3, "duplicate": 0.15}}, headers=control,
                  timeout=10).raise_for_status()
     orders = []
-    for index, (number, amount) in enumerate(zip(CARDS, (2599, 1250, 4999, 899, 15000, 3200, 750, 6400))):
+    for index, (number, amount) in enumerate(zip(CARDS, (2599, 1250, 4999, 899, 15000, 3200, 750, 6400), strict=True)):
         if index == 3:  # this order's create answer is lost; the shop retries with the same payment id
             requests.patch(f"{psp}/_mock/faults", json={"api": {"next": ["lost_response"]}}, headers=control,
                            timeout=10).raise_for_status()

@@ -41,7 +41,6 @@ from ..domain.errors import DomainError
 from ..domain.payments import CardInput
 from ..domain.payments import PaymentMethodInput
 from ..runtime.clock import to_datetime
-
 from . import adapters as a
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout", template_folder="templates",

@@ -115,7 +115,7 @@ class Control:
         headers = {"X-Mock-Namespace": self.namespace} if self.namespace else None
         return call(self.session, method, f"{self.url}/_mock{path}", body, headers, params, self.timeout)
 
-    def for_namespace(self, namespace: str) -> "Control":
+    def for_namespace(self, namespace: str) -> Control:
         """The same provider (and connection pool), acting on another namespace."""
         return Control(self.url, namespace, self.session, self.timeout)
 

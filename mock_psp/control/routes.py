@@ -181,7 +181,8 @@ def import_namespace():
 @bp.post("/reset")
 def reset_namespace():
     body = _json_body(("keep_config",))
-    namespace = namespaces.reset(_store(), current_namespace().id, keep_config=body.get("keep_config", True) is not False)
+    keep_config = body.get("keep_config", True) is not False
+    namespace = namespaces.reset(_store(), current_namespace().id, keep_config=keep_config)
     _provider().journal.clear(namespace.id)
     return jsonify(namespace_json(namespace))
 

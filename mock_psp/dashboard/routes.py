@@ -274,7 +274,8 @@ def refund(payment_id: str):
 
     def create():
         new = NewRefund(payment_id=payment_id, amount=_amount(request.form.get("amount")),
-                        reason="refunded from the dashboard", **views.refund_id_shape(_provider().dialect(payment.dialect)))
+                        reason="refunded from the dashboard",
+                        **views.refund_id_shape(_provider().dialect(payment.dialect)))
         return refunds.create_refund(_store(), namespace.id, new)
 
     return _act(create, "Refund created", payment_id=payment_id)

@@ -314,7 +314,8 @@ def readable_body(text: str) -> str:
 def saved_card_text(card: dict | None) -> str:
     if not card:
         return ""
-    return f"{card.get('network') or 'Card'} •••• {card.get('last4')} (expires {card.get('exp_month')}/{card.get('exp_year')})"
+    expiry = f"{card.get('exp_month')}/{card.get('exp_year')}"
+    return f"{card.get('network') or 'Card'} •••• {card.get('last4')} (expires {expiry})"
 
 
 def agreement_row(agreement) -> dict:

@@ -42,7 +42,7 @@ class Agreement:
     cancelled_at: int | None
 
     @classmethod
-    def from_row(cls, row) -> "Agreement":
+    def from_row(cls, row) -> Agreement:
         values = dict(row)
         values["instrument"] = json.loads(values["instrument"]) if values["instrument"] else None
         return cls(**values)

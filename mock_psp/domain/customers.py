@@ -42,7 +42,7 @@ class Customer:
     created_at: int
 
     @classmethod
-    def from_row(cls, row) -> "Customer":
+    def from_row(cls, row) -> Customer:
         values = dict(row)
         for key in ("address", "metadata"):
             values[key] = json.loads(values[key]) if values[key] is not None else None

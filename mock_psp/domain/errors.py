@@ -7,7 +7,8 @@ status). Each dialect's ``errors.py`` turns that into its provider's envelope.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 # Neutral codes. Dialects map every one of these; tests check that they do.

@@ -52,7 +52,7 @@ class Mandate:
     created_at: int
 
     @classmethod
-    def from_row(cls, row) -> "Mandate":
+    def from_row(cls, row) -> Mandate:
         values = dict(row)
         for key in ("metadata", "card", "customer_acceptance"):
             values[key] = json.loads(values[key]) if values[key] is not None else None
@@ -89,7 +89,8 @@ def latest(store: Store, namespace_id: str, limit: int) -> list[Mandate]:
 
 def for_customer(store: Store, namespace_id: str, customer_id: str) -> list[Mandate]:
     with store.read() as db:
-        rows = db.execute("SELECT * FROM mandates WHERE namespace_id = ? AND customer_id = ? ORDER BY created_at, rowid",
+        rows = db.execute("SELECT * FROM mandates WHERE namespace_id = ? AND customer_id = ? "
+                          "ORDER BY created_at, rowid",
                           [namespace_id, customer_id]).fetchall()
     return [Mandate.from_row(r) for r in rows]
 

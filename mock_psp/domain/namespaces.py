@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from types import MappingProxyType
 from typing import Any
 
 from ..runtime import clock as clocks
@@ -55,6 +56,7 @@ class KeySpec:
 
 # What every dialect keeps: {dialect key: its key specs}.
 KeySpecs = Mapping[str, Sequence[KeySpec]]
+NO_KEYS: KeySpecs = MappingProxyType({})  # a namespace for the domain alone (its tests): no dialect's keys
 
 
 @dataclass(frozen=True)
@@ -269,7 +271,7 @@ def _insert(store: Store, namespace_id: str, is_default: bool, specs: KeySpecs, 
     return get(store, namespace_id)
 
 
-def ensure_default(store: Store, specs: KeySpecs = {}, seed: int | None = None,
+def ensure_default(store: Store, specs: KeySpecs = NO_KEYS, seed: int | None = None,
                    clock_mode: str = clocks.SYSTEM) -> Namespace:
     """Create the default namespace on first start; later starts reuse it."""
     existing = find(store, DEFAULT_ID)
@@ -278,7 +280,7 @@ def ensure_default(store: Store, specs: KeySpecs = {}, seed: int | None = None,
     return _insert(store, DEFAULT_ID, True, specs, seed if seed is not None else 0, clock_mode)
 
 
-def create(store: Store, specs: KeySpecs = {}, seed: int | None = None, clock_mode: str = clocks.SYSTEM,
+def create(store: Store, specs: KeySpecs = NO_KEYS, seed: int | None = None, clock_mode: str = clocks.SYSTEM,
            config: Any = None) -> Namespace:
     """A fresh namespace with random keys (the seed governs its data, not its keys), and ``config``
     applied in the same transaction."""

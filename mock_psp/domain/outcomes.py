@@ -67,7 +67,7 @@ class Outcome:
         }
 
     @classmethod
-    def from_json(cls, data: dict) -> "Outcome":
+    def from_json(cls, data: dict) -> Outcome:
         return cls(**data)
 
 

@@ -238,12 +238,12 @@ class Payment:
         return 0
 
     @classmethod
-    def from_snapshot(cls, snapshot: dict) -> "Payment":
+    def from_snapshot(cls, snapshot: dict) -> Payment:
         """The payment as an outbox row's snapshot holds it (the change's moment)."""
         return cls(**{name: snapshot[name] for name in cls.__dataclass_fields__})
 
     @classmethod
-    def from_row(cls, row) -> "Payment":
+    def from_row(cls, row) -> Payment:
         data = dict(row)
         for key in ("payment_method_data", "metadata", "pending"):
             data[key] = loads(data[key])
@@ -387,7 +387,8 @@ def list_payments(store: Store, namespace_id: str, f: PaymentFilter,
         for cursor_id, op in ((f.starting_after, "<"), (f.ending_before, ">")):
             if cursor_id is not None:
                 anchor = _read_or_fail(db, namespace_id, cursor_id)
-                where.append(f"(created_at, rowid) {op} (?, (SELECT rowid FROM payments WHERE namespace_id = ? AND id = ?))")
+                where.append(f"(created_at, rowid) {op} "
+                             "(?, (SELECT rowid FROM payments WHERE namespace_id = ? AND id = ?))")
                 params.extend([anchor.created_at, namespace_id, cursor_id])
         clause = " AND ".join(where)
         total = db.execute(f"SELECT count(*) FROM payments WHERE {clause}", params).fetchone()[0] \
@@ -540,7 +541,8 @@ def create_payment_once(store: Store, namespace_id: str, new: NewPayment, key: s
             return load(work, row["payment_id"]), True
         payment = _create(work, new)
         work.db.execute(
-            "INSERT INTO idempotency_keys (namespace_id, key, fingerprint, payment_id, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO idempotency_keys (namespace_id, key, fingerprint, payment_id, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
             [namespace_id, key, fingerprint, payment.id, work.now],
         )
         return payment, False

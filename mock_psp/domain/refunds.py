@@ -78,12 +78,12 @@ class Refund:
     updated_at: int
 
     @classmethod
-    def from_snapshot(cls, snapshot: dict) -> "Refund":
+    def from_snapshot(cls, snapshot: dict) -> Refund:
         """The refund as an outbox row's snapshot holds it (the change's moment)."""
         return cls(**{name: snapshot[name] for name in cls.__dataclass_fields__})
 
     @classmethod
-    def from_row(cls, row) -> "Refund":
+    def from_row(cls, row) -> Refund:
         data = dict(row)
         data["metadata"] = loads(data["metadata"])
         data["attributes"] = json.loads(data["attributes"])

@@ -34,8 +34,8 @@ from .namespaces import Namespace
 FORMAT = "mock-psp-namespace"
 VERSION = 1
 # Copied in this order: a row is inserted after the rows it refers to.
-TABLES = ("agreements", "customers", "mandates", "payments", "refunds", "audit_events", "idempotency_keys", "outbox", "webhook_endpoints", "jobs",
-          "webhook_events", "webhook_deliveries", "webhook_attempts", "api_fault_log")
+TABLES = ("agreements", "customers", "mandates", "payments", "refunds", "audit_events", "idempotency_keys", "outbox",
+          "webhook_endpoints", "jobs", "webhook_events", "webhook_deliveries", "webhook_attempts", "api_fault_log")
 # Rows whose integer id is the table's own counter: a copy gets a new one.
 RENUMBERED = ("audit_events", "outbox", "jobs", "webhook_attempts", "api_fault_log")
 # Settings and sequences a copy keeps (keys, id and creation time are the new namespace's own).

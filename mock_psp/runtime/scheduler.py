@@ -21,10 +21,10 @@ import logging
 import threading
 from collections.abc import Callable
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -42,7 +42,7 @@ class Job:
     due_at: int
 
     @classmethod
-    def from_row(cls, row) -> "Job":
+    def from_row(cls, row) -> Job:
         return cls(row["id"], row["namespace_id"], row["kind"], json.loads(row["payload"]), row["due_at"])
 
 
@@ -63,7 +63,8 @@ def pending_jobs(db: Database, namespace_id: str) -> list[dict]:
         "SELECT id, kind, payload, due_at FROM jobs WHERE namespace_id = ? AND state = 'pending' ORDER BY due_at, id",
         [namespace_id],
     ).fetchall()
-    return [{"id": r["id"], "kind": r["kind"], "due_at": r["due_at"], "payload": json.loads(r["payload"])} for r in rows]
+    return [{"id": r["id"], "kind": r["kind"], "due_at": r["due_at"], "payload": json.loads(r["payload"])}
+            for r in rows]
 
 
 class Scheduler:
@@ -134,7 +135,8 @@ class Scheduler:
             log.exception("job %s (%s) failed", job.id, job.kind)
             state, error = "failed", f"{type(exc).__name__}: {exc}"
         self._after_job()
-        return {"id": job.id, "kind": job.kind, "due_at": job.due_at, "state": state, "error": error, "payload": job.payload}
+        return {"id": job.id, "kind": job.kind, "due_at": job.due_at, "state": state, "error": error,
+                "payload": job.payload}
 
     def _after_job(self) -> None:
         try:

@@ -311,7 +311,7 @@ def subset_problem(expected: Any, found: Any, path: str = "") -> str | None:
                 return problem
         return None
     if isinstance(expected, list) and isinstance(found, list) and len(expected) == len(found):
-        for index, (want, have) in enumerate(zip(expected, found)):
+        for index, (want, have) in enumerate(zip(expected, found, strict=True)):
             problem = subset_problem(want, have, f"{path}[{index}]")
             if problem:
                 return problem

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..web import api_faults
-
 from .context import Run
 from .context import StepFailed
 from .context import step
@@ -162,9 +161,8 @@ def expect_requests(run: Run, args: dict) -> list:
         return run.wait_until(check, args.get("within"), f"calls like {args['call']}: not as expected")["entries"]
     except StepFailed as failure:
         found = failure.found or {}
-        raise StepFailed(failure.message, expected=expected,
-                         found={"count": found.get("count"),
-                                "calls": [f"{e['method']} {e['path']} {e['status']}" for e in found.get("entries", [])]}) \
+        calls = [f"{e['method']} {e['path']} {e['status']}" for e in found.get("entries", [])]
+        raise StepFailed(failure.message, expected=expected, found={"count": found.get("count"), "calls": calls}) \
             from None
 
 

@@ -56,7 +56,7 @@ class Runner:
 
     # -- lifetime ------------------------------------------------------------------------------------
 
-    def start(self) -> "Runner":
+    def start(self) -> Runner:
         if self.psp_url is None:
             from ..harness import start_harness
 
@@ -74,7 +74,7 @@ class Runner:
             self._harness.stop()
             self._harness = None
 
-    def __enter__(self) -> "Runner":
+    def __enter__(self) -> Runner:
         return self.start()
 
     def __exit__(self, *exc) -> None:

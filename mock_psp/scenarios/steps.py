@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import UTC
 from datetime import datetime
-from datetime import timezone
 from typing import Any
 
 from ..dialects import registry
@@ -18,7 +18,6 @@ from .context import json_of as _json
 from .context import seconds
 from .context import step
 from .context import subset_problem
-
 
 # -- the merchant ----------------------------------------------------------------------------------
 
@@ -106,7 +105,7 @@ def _sign(run: Run, body: bytes, which: str) -> dict:
 
 
 def _now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # -- the provider ----------------------------------------------------------------------------------

@@ -29,8 +29,8 @@ from werkzeug.exceptions import HTTPException
 from .govpay_lk import MAX_TOKEN_REQUEST_BYTES
 from .orders import OrderError
 from .provision import saved_wiring
-from .psp.clients import DIALECTS
 from .psp.base import ProviderError
+from .psp.clients import DIALECTS
 from .psp.govpay_lk import DIALECT as GOVPAY_LK
 from .service import DEFAULT_RECONCILE_AFTER
 from .service import Merchant

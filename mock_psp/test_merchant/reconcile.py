@@ -40,9 +40,9 @@ def sweep(merchant, older_than: float) -> dict:
             "WHERE refunds.state = ? AND refunds.created_at <= ? ORDER BY refunds.created_at",
             [REFUND_PENDING, cutoff])]
     for order in stuck_orders:
-        _record(report, order["id"], "order", lambda: _order(merchant, order))
+        _record(report, order["id"], "order", lambda order=order: _order(merchant, order))
     for refund in stuck_refunds:
-        _record(report, refund["order_id"], "refund", lambda: _refund(merchant, refund))
+        _record(report, refund["order_id"], "refund", lambda refund=refund: _refund(merchant, refund))
     log.info("reconcile: checked %s, changed %s, errors %s", report["checked"], report["changed"], report["errors"])
     return report
 

@@ -6,9 +6,8 @@ for ``mock-psp up``); ``mock-psp merchant`` runs one in the foreground.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import threading
+from dataclasses import dataclass
 
 from cheroot import wsgi
 
@@ -35,7 +34,7 @@ class ServerThread:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self) -> "ServerThread":
+    def start(self) -> ServerThread:
         self._thread.start()
         return self
 

@@ -16,14 +16,14 @@ from dataclasses import field
 from . import orders as o
 from .clock import MerchantClock
 from .govpay_lk import GovpayLk
-from .psp.clients import CLIENTS
 from .psp.base import PaymentTruth
 from .psp.base import ProviderError
+from .psp.clients import CLIENTS
 from .psp.govpay_lk import CURRENCY as GOVPAY_LK_CURRENCY
 from .psp.govpay_lk import DIALECT as GOVPAY_LK
 from .store import Store
-from .webhooks import has_orphan_refund
 from .webhooks import Receiver
+from .webhooks import has_orphan_refund
 
 log = logging.getLogger(__name__)
 

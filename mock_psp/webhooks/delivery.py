@@ -157,8 +157,8 @@ class Delivery:
         plan.fault = decision.fault
         if decision.fault in (faults.DROP, faults.DROP_LOST):
             plan.send = False
-            plan.error = "dropped by fault injection" + (" (reported as delivered)" if decision.fault == faults.DROP_LOST
-                                                         else "")
+            lost = " (reported as delivered)" if decision.fault == faults.DROP_LOST else ""
+            plan.error = "dropped by fault injection" + lost
         elif decision.fault == faults.DUPLICATE:
             plan.copies = 2
         return plan

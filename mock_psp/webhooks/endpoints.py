@@ -47,7 +47,7 @@ class Endpoint:
     updated_at: int
 
     @classmethod
-    def from_row(cls, row) -> "Endpoint":
+    def from_row(cls, row) -> Endpoint:
         data = dict(row)
         data["events"] = json.loads(data["events"]) if data["events"] else None
         data["retry_schedule"] = json.loads(data["retry_schedule"]) if data["retry_schedule"] else None

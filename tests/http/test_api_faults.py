@@ -109,7 +109,8 @@ def test_the_log_lists_each_injected_fault_newest_first(hs):
 
 
 def test_api_faults_never_shift_payment_ids(control):
-    from tests.support.clients import FlaskTransport, Hyperswitch  # noqa: F401 - the fixture's own types
+    from tests.support.clients import FlaskTransport  # noqa: F401 - the fixture's own types
+    from tests.support.clients import Hyperswitch  # noqa: F401 - the fixture's own types
     ids = []
     for faulted in (False, True):
         transport = control.transport

@@ -328,7 +328,9 @@ def test_the_requests_page_shows_unmatched_calls_when_asked(ui, app):
 
 def test_a_govpay_lk_payment_offers_no_action_its_api_does_not_have(ui, app, provider):
     from mock_psp.domain import payments
-    from mock_psp.domain.payments import CardInput, NewPayment, PaymentMethodInput
+    from mock_psp.domain.payments import CardInput
+    from mock_psp.domain.payments import NewPayment
+    from mock_psp.domain.payments import PaymentMethodInput
 
     paid = payments.create_payment(provider.store, "ns_default", NewPayment(
         amount=1450, currency="LKR", dialect="govpay-lk", confirm=True,

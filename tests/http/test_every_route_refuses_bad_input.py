@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
-from collections.abc import Callable
 
 import pytest
 
-from mock_psp.test_merchant import app as test_merchant
 from mock_psp.app import create_app
+from mock_psp.test_merchant import app as test_merchant
 
 MERCHANT_DIALECTS = ("hyperswitch", "govuk", "govpay-lk")
 EXCLUDED_PREFIXES: tuple[str, ...] = ()

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from mock_psp.dialects.hyperswitch import structs as wire
 from mock_psp.dialects.hyperswitch import serialize
+from mock_psp.dialects.hyperswitch import structs as wire
 from mock_psp.dialects.hyperswitch.currencies import CURRENCIES
 from tests.support import spec
 

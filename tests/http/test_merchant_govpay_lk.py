@@ -18,8 +18,8 @@ from flask import Flask
 from flask import jsonify
 from flask import request
 
-from mock_psp.test_merchant.app import create_app
 from mock_psp.test_merchant import govpay_lk_crypto as crypto
+from mock_psp.test_merchant.app import create_app
 from mock_psp.test_merchant.provision import provision
 from mock_psp.test_merchant.psp.base import ProviderError
 from mock_psp.test_merchant.psp.govpay_lk import GovpayLkClient

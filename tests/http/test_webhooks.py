@@ -9,6 +9,7 @@ import json
 
 import pytest
 from standardwebhooks.webhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from mock_psp.runtime.clock import parse_iso
 
@@ -182,7 +183,7 @@ def test_standard_webhooks_scheme_verifies_with_the_reference_library(hs, receiv
     assert verified["event_type"] == "payment_succeeded"
     assert headers["webhook-id"] == verified["event_id"]
     tampered = request.body.replace(b"succeeded", b"failed!!!", 1)
-    with pytest.raises(Exception):
+    with pytest.raises(WebhookVerificationError):
         Webhook(endpoint["secret"]).verify(tampered, headers)
 
 

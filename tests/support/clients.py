@@ -2,6 +2,9 @@
 
 Every response to a Hyperswitch API path is checked against the published
 OpenAPI document (see support/spec.py) before the test sees it, and counted.
+The helpers' control calls go through mock-psp's own control API client
+(mock_psp/client), over whichever transport the test uses; ``.control`` stays the
+raw HTTP for tests of the control API itself.
 """
 
 from __future__ import annotations
@@ -10,8 +13,12 @@ import json as jsonlib
 import threading
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
+from urllib.parse import urlsplit
 
 import requests
+
+from mock_psp.client.control import Control
 
 from . import govuk_spec
 from . import spec
@@ -91,6 +98,35 @@ class LiveTransport:
         return Reply(response.status_code, dict(response.headers), response.text)
 
 
+class _Answer:
+    """What the control client reads of an answer (status_code, text, json())."""
+
+    def __init__(self, reply: Reply):
+        self.status_code, self.text = reply.status, reply.text
+
+    def json(self) -> Any:
+        return jsonlib.loads(self.text)
+
+
+class TransportSession:
+    """The one method of requests.Session the control client calls, over a test transport."""
+
+    def __init__(self, transport):
+        self.transport = transport
+
+    def request(self, method: str, url: str, timeout: float | None = None, json: Any = None,
+                headers: dict | None = None, params: dict | None = None) -> _Answer:
+        parts = urlsplit(url)
+        path = parts.path + (f"?{urlencode(params)}" if params else (f"?{parts.query}" if parts.query else ""))
+        data = jsonlib.dumps(json).encode() if json is not None else None
+        sent = {**(headers or {}), **({"Content-Type": "application/json"} if data is not None else {})}
+        return _Answer(self.transport.request(method, path, sent, data))
+
+
+def control_client(transport, namespace_id: str) -> Control:
+    return Control("http://provider.invalid", namespace_id, session=TransportSession(transport))
+
+
 class Api:
     """Calls with JSON bodies and default headers; Hyperswitch replies are spec-checked."""
 
@@ -121,7 +157,7 @@ class Api:
     def put(self, path: str, json: Any = None, **kw) -> Reply:
         return self.call("PUT", path, json=json, **kw)
 
-    def with_headers(self, **headers) -> "Api":
+    def with_headers(self, **headers) -> Api:
         return Api(self.transport, {**self.headers, **headers})
 
 
@@ -137,6 +173,7 @@ class Hyperswitch:
         self.merchant_id = keys["merchant_id"]
         self.api = Api(transport, {"api-key": self.api_key})
         self.control = Api(transport, {"X-Mock-Namespace": namespace["id"]})
+        self.client = control_client(transport, namespace["id"])
 
     def create(self, **fields) -> Reply:
         body = {"amount": 1000, "currency": "USD", **fields}
@@ -163,35 +200,24 @@ class Hyperswitch:
         return self.api.post("/hyperswitch/refunds", {"payment_id": payment_id, **fields})
 
     def events(self, payment_id: str) -> list[dict]:
-        return self.control.get(f"/_mock/payments/{payment_id}/events").json["data"]
+        return self.client.events(payment_id)
 
     def configure(self, **settings) -> dict:
-        reply = self.control.put("/_mock/config", settings)
-        assert reply.status == 200, reply.text
-        return reply.json
+        return self.client.set_config(settings)
 
     def advance(self, seconds: float) -> dict:
-        reply = self.control.post("/_mock/clock/advance", {"seconds": seconds})
-        assert reply.status == 200, reply.text
-        return reply.json
+        return self.client.advance(seconds)
 
     # -- webhooks ---------------------------------------------------------------------
 
     def register(self, url: str, **fields) -> dict:
-        reply = self.control.post("/_mock/webhook-endpoints", {"url": url, **fields})
-        assert reply.status == 201, reply.text
-        return reply.json
+        return self.client.create_webhook_endpoint(url, **fields)
 
     def flush(self) -> list:
-        reply = self.control.post("/_mock/webhooks/flush")
-        assert reply.status == 200, reply.text
-        return reply.json["ran"]
+        return self.client.flush()
 
     def deliveries(self, **filters) -> list[dict]:
-        query = "&".join(f"{k}={v}" for k, v in filters.items())
-        reply = self.control.get("/_mock/webhooks" + (f"?{query}" if query else ""))
-        assert reply.status == 200, reply.text
-        return reply.json["data"]
+        return self.client.deliveries(**filters)
 
 
 class Govuk:
@@ -203,6 +229,7 @@ class Govuk:
         self.signing_secret = namespace["govuk"]["webhook_signing_secret"]
         self.api = Api(transport, {"Authorization": f"Bearer {self.api_key}"})
         self.control = Api(transport, {"X-Mock-Namespace": namespace["id"]})
+        self.client = control_client(transport, namespace["id"])
         self.transport = transport
 
     def create(self, headers: dict | None = None, **fields) -> Reply:
@@ -225,11 +252,7 @@ class Govuk:
         return self.api.post("/govuk/v1/auth", body)
 
     def configure(self, **settings) -> dict:
-        reply = self.control.put("/_mock/config", settings)
-        assert reply.status == 200, reply.text
-        return reply.json
+        return self.client.set_config(settings)
 
     def advance(self, seconds: float) -> dict:
-        reply = self.control.post("/_mock/clock/advance", {"seconds": seconds})
-        assert reply.status == 200, reply.text
-        return reply.json
+        return self.client.advance(seconds)

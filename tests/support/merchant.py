@@ -8,6 +8,7 @@ import json
 
 import requests
 
+from mock_psp.client.control import Control
 from mock_psp.test_merchant.run import RunningMerchant
 
 
@@ -21,8 +22,8 @@ class Shop:
         self.dialect = config["dialect"]
         self.psp = config["psp_url"]
         self.namespace_id = config["namespace"]
-        self.control = {"X-Mock-Namespace": self.namespace_id}
-        self.namespace = requests.get(f"{self.psp}/_mock/namespaces/{self.namespace_id}", timeout=10).json()
+        self.client = Control(self.psp, self.namespace_id)
+        self.namespace = self.client.namespace_document()
 
     # -- the merchant ----------------------------------------------------------------------------
 
@@ -63,26 +64,24 @@ class Shop:
     # -- the provider ----------------------------------------------------------------------------
 
     def psp_call(self, method: str, path: str, body: dict | None = None) -> dict:
-        reply = requests.request(method, self.psp + path, json=body, headers=self.control, timeout=60)
-        assert reply.status_code < 300, f"{method} {path}: {reply.status_code} {reply.text}"
-        return reply.json()
+        """A control call in the shop's namespace (``path`` from ``/_mock``)."""
+        return self.client.call(method, path.removeprefix("/_mock"), body)
 
     def settle(self) -> None:
         """Deliver every webhook due now and wait for the ones in flight."""
-        self.psp_call("POST", "/_mock/webhooks/flush")
+        self.client.flush()
 
     def advance(self, seconds: float) -> None:
-        self.psp_call("POST", "/_mock/clock/advance", {"seconds": seconds})
+        self.client.advance(seconds)
 
     def virtual_clock(self) -> None:
-        self.psp_call("PUT", "/_mock/config", {"clock": "virtual"})
+        self.client.set_config({"clock": "virtual"})
 
     def deliveries(self, **params) -> list[dict]:
-        query = "&".join(f"{k}={v}" for k, v in params.items())
-        return self.psp_call("GET", f"/_mock/webhooks?limit=1000&{query}")["data"]
+        return self.client.deliveries(**params)
 
     def delivery(self, delivery_id: str) -> dict:
-        return self.psp_call("GET", f"/_mock/webhooks/{delivery_id}")
+        return self.client.delivery(delivery_id)
 
     @property
     def secret(self) -> str:

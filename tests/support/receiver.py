@@ -90,7 +90,7 @@ class Receiver:
     def events(self) -> list[dict]:
         return [r.json for r in self.requests]
 
-    def start(self) -> "Receiver":
+    def start(self) -> Receiver:
         self._thread.start()
         return self
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from mock_psp.web import api_faults
 from mock_psp.domain import namespaces
 from mock_psp.domain.errors import DomainError
 from mock_psp.runtime.store import Store
+from mock_psp.web import api_faults
 
 
 @pytest.fixture

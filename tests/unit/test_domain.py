@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mock_psp.dialects import registry
 from mock_psp.domain import errors
 from mock_psp.domain import namespaces
 from mock_psp.domain import outcomes
@@ -17,7 +18,6 @@ from mock_psp.domain.payments import PaymentChanges
 from mock_psp.domain.payments import PaymentMethodInput
 from mock_psp.domain.refunds import NewRefund
 from mock_psp.domain.work import unit_of_work
-from mock_psp.dialects import registry
 from mock_psp.runtime import clock
 from mock_psp.runtime.scheduler import Scheduler
 from mock_psp.runtime.store import Store
@@ -418,8 +418,8 @@ def test_every_domain_error_code_is_mapped_by_every_dialect():
 
 
 def waiting(store, ns_id: str) -> dict[str, str]:
-    from mock_psp.runtime import scheduler
     from mock_psp.domain import jobs
+    from mock_psp.runtime import scheduler
     with store.read() as db:
         return {job["kind"]: jobs.describe(store, ns_id, job["kind"], job["payload"])
                 for job in scheduler.pending_jobs(db, ns_id)}

@@ -88,7 +88,7 @@ def test_a_refund_stays_pending_until_the_provider_confirms_it(store):
 def test_the_rest_refunded_makes_the_order_refunded(store):
     order_id = new_order(store)
     pay(store, order_id)
-    for n, amount in enumerate((600, 400)):
+    for amount in (600, 400):
         with store.write() as db:
             refund, _ = o.open_refund(db, order_id, amount, NOW)
             o.record_refund(db, order_id, RefundTruth(refund["id"], "pay", amount, "succeeded", "succeeded"), "t", NOW)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import UTC
 from datetime import datetime
-from datetime import timezone
 
 import pytest
 from standardwebhooks.webhooks import Webhook
@@ -51,7 +51,7 @@ SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 def standard_headers(at: int, body: bytes = BODY, secret: str = SECRET) -> dict:
     """Signed by the reference library, so our check is tested against the standard itself."""
-    signature = Webhook(secret).sign("msg_1", datetime.fromtimestamp(at, tz=timezone.utc), body.decode())
+    signature = Webhook(secret).sign("msg_1", datetime.fromtimestamp(at, tz=UTC), body.decode())
     return {"webhook-id": "msg_1", "webhook-timestamp": str(at), "webhook-signature": signature}
 
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import uuid
 
+from ...domain.outcomes import COMMON_CARDS
+from ..base import Client
+from ..base import Dialect
+from ..base import Docs
 from . import checkout
 from . import client
 from . import face
 from . import routes
 from . import settings
 from . import webhooks
-from ...domain.outcomes import COMMON_CARDS
-from ..base import Client
-from ..base import Dialect
-from ..base import Docs
+from .auth import credentials
 from .caller import Caller
 from .caller import TokenCache
 from .keys import KEY
@@ -30,7 +31,7 @@ def _services() -> Caller:
 
 
 GOVPAY_LK = Dialect(
-    name=NAME, key=KEY, title="GovPay+ (Sri Lanka)", prefix=face.PREFIX, routes=face, credentials=face.credentials,
+    name=NAME, key=KEY, title="GovPay+ (Sri Lanka)", prefix=face.PREFIX, routes=face, credentials=credentials,
     keys=SPECS,
     # GovPay+ publishes no test cards: the mock offers the common test numbers (docs/govpay-lk.md).
     test_cards=COMMON_CARDS,

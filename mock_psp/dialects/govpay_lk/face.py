@@ -47,11 +47,3 @@ def injected_error():
 def is_api_call() -> bool:
     """A status inquiry (not the pay page)."""
     return request.path.startswith(PREFIX + "/v1/")
-
-
-def credentials(headers) -> tuple[str, str] | None:
-    """The inquiry key a status inquiry presents as ``Authorization: Bearer <key>``."""
-    header = headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        return None
-    return "api_key", header[len("Bearer "):].strip()

@@ -13,7 +13,6 @@ import logging
 import re
 from urllib.parse import urlsplit
 
-from flask import current_app
 from flask import jsonify
 from flask import request
 
@@ -27,10 +26,11 @@ from ...web import journal
 from . import errors
 from . import serialize
 from . import settings as gp
+from .auth import authenticate as _authenticate
+from .auth import provider as _provider
+from .auth import store as _store
 from .caller import CallResult
 from .face import bp
-from .face import credentials
-from .keys import KEY
 from .keys import NAME
 
 REF_NO = re.compile(r"^[A-Za-z0-9]{1,20}$")
@@ -38,14 +38,6 @@ OPEN = (payments.CREATED, payments.CUSTOMER_ACTION, payments.PROCESSING)
 MOST_TRANSACTIONS = 1000  # shown by the inquiry for one reference
 
 log = logging.getLogger(__name__)
-
-
-def _provider():
-    return current_app.extensions["mock_psp"]
-
-
-def _store():
-    return _provider().store
 
 
 # -- the citizen arrives -----------------------------------------------------------------
@@ -171,14 +163,6 @@ def _amount_of(body) -> tuple[int, str]:
 
 
 # -- the status inquiry ---------------------------------------------------------------------
-
-
-def _authenticate() -> Namespace:
-    presented = credentials(request.headers)
-    found = namespaces.find_by_key(_store(), KEY, *presented) if presented else None
-    if found is None:
-        raise errors.unauthorized()
-    return found
 
 
 @bp.get("/v1/transactions/<transaction_id>")

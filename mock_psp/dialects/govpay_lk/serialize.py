@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from decimal import InvalidOperation
 
-from ...runtime.clock import iso_ms
 from ...domain import payments as p
 from ...domain.payments import Payment
+from ...runtime.clock import iso_ms
 
 PENDING, SUCCESS, FAILED, EXPIRED = "PENDING", "SUCCESS", "FAILED", "EXPIRED"
 STATUS_BY_DOMAIN = {p.CAPTURED: SUCCESS, p.PARTIALLY_CAPTURED: SUCCESS, p.FAILED: FAILED, p.CANCELLED: FAILED,

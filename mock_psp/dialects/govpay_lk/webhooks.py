@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 
-from ...runtime.clock import iso_ms
 from ...domain import payments as p
 from ...domain.namespaces import Namespace
 from ...domain.payments import Payment
-from ...webhooks.ids import hex_id
+from ...runtime.clock import iso_ms
 from ...webhooks.delivery import Result
 from ...webhooks.events import EventDraft
+from ...webhooks.ids import hex_id
 from ...webhooks.schemes import Scheme
 from ...webhooks.schemes import unsigned
 from . import serialize

@@ -12,13 +12,13 @@ import math
 from flask import jsonify
 from flask import request
 
-from ...runtime.clock import iso_ms
 from ...domain import agreements
 from ...domain.errors import DomainError
+from ...runtime.clock import iso_ms
 from . import errors
+from . import paging
 from . import parse as wire
 from . import serialize
-from . import paging
 from .auth import authenticate as _authenticate
 from .auth import base as _base
 from .auth import store as _store

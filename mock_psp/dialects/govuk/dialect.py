@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from ..base import Client
+from ..base import Dialect
+from ..base import Docs
+from ..base import IdShape
 from . import agreement_routes
 from . import checkout
 from . import client
 from . import face
 from . import routes
 from . import webhooks
-from ..base import Client
-from ..base import Dialect
-from ..base import Docs
-from ..base import IdShape
 from .auth import credentials
 from .cards import TEST_CARDS
 from .keys import KEY

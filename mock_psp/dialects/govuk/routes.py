@@ -19,8 +19,8 @@ from flask import request
 
 from ...checkout import routes as checkout
 from ...domain import access
-from ...domain import namespaces
 from ...domain import agreements
+from ...domain import namespaces
 from ...domain import outcomes
 from ...domain import payments
 from ...domain import refunds
@@ -116,7 +116,9 @@ def create_payment():
             payment, replayed = payments.create_payment_once(_store(), namespace.id, new, key,
                                                              wire.fingerprint(data))
     except DomainError as error:
-        raise _agreement_refusal(error) if (error.details or {}).get("object") == "agreement" else error
+        if (error.details or {}).get("object") == "agreement":
+            raise _agreement_refusal(error) from None
+        raise
     response = jsonify(payment_body(payment, namespace))
     response.status_code = 200 if replayed else 201
     response.headers["Location"] = f"{_base()}/v1/payments/{payment.id}"
@@ -433,7 +435,8 @@ def _enter(token: str):
         owner = access.owner(_store(), token)
         resumed = checkout.resume(*owner) if owner else None
         return resumed or checkout.session_expired()
-    return checkout.start(namespaces.get(_store(), namespace_id), payments.get_payment(_store(), namespace_id, payment_id))
+    namespace = namespaces.get(_store(), namespace_id)
+    return checkout.start(namespace, payments.get_payment(_store(), namespace_id, payment_id))
 
 
 @bp.get("/secure/<token>")

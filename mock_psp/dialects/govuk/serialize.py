@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from datetime import datetime
-from datetime import timezone
 from typing import Any
 
-from ...runtime.clock import iso_ms
 from ...domain import outcomes
 from ...domain import payments as p
 from ...domain import refunds as r
 from ...domain.payments import Payment
 from ...domain.refunds import Refund
 from ...domain.refunds import RefundTotals
+from ...runtime.clock import iso_ms
 
 PAYMENT_PROVIDER = "sandbox"
 
@@ -90,7 +90,7 @@ def refund_summary(payment: Payment, totals: RefundTotals) -> dict:
 
 
 def _date(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d")
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d")
 
 
 def settlement_summary(payment: Payment) -> dict:

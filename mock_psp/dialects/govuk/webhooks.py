@@ -14,13 +14,13 @@ from __future__ import annotations
 import hashlib
 import json
 
-from ...runtime.clock import iso_ms
 from ...domain import payments as p
 from ...domain import refunds as r
 from ...domain.namespaces import Namespace
 from ...domain.payments import Payment
 from ...domain.refunds import Refund
 from ...domain.refunds import RefundTotals
+from ...runtime.clock import iso_ms
 from ...webhooks.events import EventDraft
 from ...webhooks.schemes import Scheme
 from ...webhooks.schemes import hex_hmac_header

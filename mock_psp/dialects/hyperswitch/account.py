@@ -13,10 +13,10 @@ import json
 from flask import jsonify
 from flask import request
 
-from ...runtime.clock import iso_ms
-from ...runtime.clock import parse_iso
 from ...domain import namespaces
 from ...domain.namespaces import Namespace
+from ...runtime.clock import iso_ms
+from ...runtime.clock import parse_iso
 from . import errors
 from . import serde
 from .auth import SECRET

@@ -13,8 +13,8 @@ import re
 from flask import jsonify
 from flask import request
 
-from ...runtime.clock import iso_ms
 from ...domain import customers
+from ...runtime.clock import iso_ms
 from . import errors
 from . import serde
 from .auth import authenticate as _authenticate
@@ -65,8 +65,8 @@ def _customer_id(value: str | None) -> str | None:
 def _query_u16(name: str) -> int | None:
     value = serde.query_int(request.args, name)
     if value is not None and not 0 <= value <= MAX_QUERY_NUMBER:
-        raise errors.json_error(f"Query deserialize error: number too large to fit in target type for `{name}`"
-                                if value > 0 else f"Query deserialize error: invalid digit found in string for `{name}`")
+        problem = "number too large to fit in target type" if value > 0 else "invalid digit found in string"
+        raise errors.json_error(f"Query deserialize error: {problem} for `{name}`")
     return value
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from ..base import Client
+from ..base import Dialect
+from ..base import Docs
 from . import account
 from . import checkout
 from . import client
@@ -10,9 +13,6 @@ from . import face
 from . import mandates
 from . import routes
 from . import webhooks
-from ..base import Client
-from ..base import Dialect
-from ..base import Docs
 from .auth import credentials
 from .cards import TEST_CARDS
 from .keys import KEY

@@ -87,7 +87,8 @@ def from_domain(error: DomainError) -> HyperswitchError:
         return HyperswitchError(404, "HE_02", "Payment does not exist in our records")
     if code == domain.DUPLICATE:
         if error["object"] == "refund":
-            return HyperswitchError(400, "HE_01", "Duplicate refund request. Refund already attempted with the refund ID")
+            return HyperswitchError(400, "HE_01",
+                                    "Duplicate refund request. Refund already attempted with the refund ID")
         return HyperswitchError(
             400, "HE_01", "The payment with the specified payment_id already exists in our records",
             extra={"reason": f"{error['object_id']} already exists"},

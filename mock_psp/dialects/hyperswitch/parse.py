@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from ...domain.cards import digits_only
 from ...domain.cards import luhn_valid
 from ...domain.payments import CardInput
@@ -11,13 +10,13 @@ from ...domain.payments import PaymentMethodInput
 from ...runtime.clock import to_datetime
 from . import errors
 from .cards import TEST_CARDS
-from .structs import CARD_FIELDS
-from .structs import PAYMENT_METHODS
 from .serde import MAX_AMOUNT
 from .serde import Mismatch
 from .serde import check_fields
 from .serde import deserialize_error
 from .serde import obj
+from .structs import CARD_FIELDS
+from .structs import PAYMENT_METHODS
 
 # Request fields the response echoes back unchanged; kept as payment attributes.
 ECHOED_FIELDS = (

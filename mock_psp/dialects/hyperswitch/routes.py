@@ -19,6 +19,7 @@ from flask import redirect
 from flask import render_template
 from flask import request
 
+from ...checkout import routes as checkout
 from ...domain import payments
 from ...domain import refunds
 from ...domain.namespaces import Namespace
@@ -27,7 +28,6 @@ from ...domain.payments import PaymentFilter
 from ...domain.refunds import NewRefund
 from ...domain.refunds import RefundFilter
 from ...runtime.clock import parse_iso
-from ...checkout import routes as checkout
 from . import account
 from . import errors
 from . import parse
@@ -112,7 +112,8 @@ def _check_off_session(fields: dict) -> None:
 @bp.get("/payments/<payment_id>")
 def retrieve_payment(payment_id: str):
     namespace, kind = _authenticate(allow_publishable=True)
-    _check_client_secret(namespace, kind, payment_id, request.args.get("client_secret") if kind == PUBLISHABLE else None)
+    client_secret = request.args.get("client_secret") if kind == PUBLISHABLE else None
+    _check_client_secret(namespace, kind, payment_id, client_secret)
     payment = payments.get_payment(_store(), namespace.id, payment_id)
     return jsonify(_payment_body(payment, namespace))
 

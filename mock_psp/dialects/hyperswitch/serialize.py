@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from ...runtime.clock import iso_ms
 from ...domain import outcomes
 from ...domain import payments as p
 from ...domain import refunds as r
 from ...domain.namespaces import Namespace
 from ...domain.payments import Payment
 from ...domain.refunds import Refund
+from ...runtime.clock import iso_ms
 from .keys import keys_of
 
 CONNECTOR = "stripe_test"

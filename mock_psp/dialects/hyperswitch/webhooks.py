@@ -15,10 +15,10 @@ from __future__ import annotations
 import hashlib
 import json
 
-from ...runtime.clock import iso_ms
 from ...domain.namespaces import Namespace
 from ...domain.payments import Payment
 from ...domain.refunds import Refund
+from ...runtime.clock import iso_ms
 from ...webhooks.events import EventDraft
 from ...webhooks.ids import hex_id
 from ...webhooks.schemes import Scheme
