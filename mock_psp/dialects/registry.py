@@ -19,7 +19,6 @@ DIALECTS: tuple[Dialect, ...] = (
 )
 
 BY_NAME = {dialect.name: dialect for dialect in DIALECTS}
-BY_KEY = {dialect.key: dialect for dialect in DIALECTS}
 DEFAULT = DIALECTS[0]
 
 

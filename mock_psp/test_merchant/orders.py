@@ -31,7 +31,6 @@ REFUND_PENDING_STATE = "refund_pending"
 PARTIALLY_REFUNDED = "partially_refunded"
 REFUNDED = "refunded"
 STATES = (PENDING, PAID, FAILED, CANCELLED, REFUND_PENDING_STATE, PARTIALLY_REFUNDED, REFUNDED)
-PAID_FAMILY = frozenset({PAID, REFUND_PENDING_STATE, PARTIALLY_REFUNDED, REFUNDED})
 
 # The only moves an order can make. Nothing returns to pending; refunded and
 # cancelled are final. failed -> paid exists because the provider may let the

@@ -38,9 +38,6 @@ CARD_BRANDS = {
 }
 
 # What the search's `state` filter means in domain statuses.
-SEARCH_STATES = ("created", "started", "submitted", "success", "failed", "cancelled", "error")
-
-
 def state_of(status: str, customer_action: str | None, failure_reason: str | None) -> tuple:
     if status == p.CREATED:
         return CREATED
