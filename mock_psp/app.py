@@ -23,6 +23,7 @@ from .checkout import routes as checkout
 from .config import Settings
 from .control import routes as control
 from .dashboard import routes as dashboard
+from .dialects import registry
 from .dialects.base import Dialect
 from .domain import namespaces
 from .provider import Provider
@@ -41,10 +42,12 @@ class Face:
     dialect: Dialect | None = None  # None: one of the provider's own faces (dashboard, control API)
 
 
-def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
+def create_app(config: Settings | Mapping[str, Any] | None = None,
+               dialects: tuple[Dialect, ...] = registry.DIALECTS) -> Flask:
     """Build one provider app with its own store, scheduler and namespaces.
 
     :param config: a Settings, or a mapping of Settings fields (``{"db": ":memory:"}``).
+    :param dialects: the provider APIs it serves (the registry's, unless a test brings its own).
     """
     settings = config if isinstance(config, Settings) else Settings.from_mapping(config)
     app = Flask(__name__)
@@ -53,7 +56,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.secret_key = secrets.token_bytes(32)
     app.json.sort_keys = False
     app.json.compact = True
-    provider = Provider(settings)
+    provider = Provider(settings, dialects)
     app.extensions["mock_psp"] = provider
     # The dashboard comes before the control API: its prefix (/_mock/ui) is inside /_mock.
     faces = [Face(d.prefix, d.routes, d) for d in provider.dialects.values()]
