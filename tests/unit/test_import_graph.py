@@ -269,3 +269,26 @@ def test_the_import_reader_sees_relative_function_level_and_submodule_imports():
     known = {"pkg.sub.b", "pkg.x"}
     assert imports_in(source, "pkg.sub.a", False, known) == {"pkg.sub.b", "pkg.sub", "pkg.x", "flask.json"}
     assert imports_in("from . import b", "pkg.sub", True, {"pkg.sub.b"}) == {"pkg.sub.b"}
+
+
+# What the middle rooms may import besides themselves (docs/architecture.md's table).
+ALLOWED = {
+    "mock_psp.webhooks": {DOMAIN, RUNTIME},
+    "mock_psp.web": {DOMAIN, RUNTIME},
+    "mock_psp.checkout": {DOMAIN, RUNTIME},
+    "mock_psp.control": {DOMAIN, RUNTIME, "mock_psp.web", "mock_psp.webhooks"},
+    "mock_psp.dashboard": {DOMAIN, RUNTIME, "mock_psp.web", "mock_psp.webhooks", "mock_psp.checkout",
+                           "mock_psp.control"},
+    "mock_psp.dialects": {DOMAIN, RUNTIME, "mock_psp.web", "mock_psp.webhooks", "mock_psp.checkout"},
+}
+
+
+@pytest.mark.parametrize("room", ALLOWED)
+def test_each_room_imports_only_the_rooms_below_it(room):
+    problems = {}
+    for name in _room_modules(room):
+        bad = sorted(t for t in graph()[name]
+                     if t != "mock_psp" and not _in(t, room) and not any(_in(t, r) for r in ALLOWED[room]))
+        if bad:
+            problems[name] = bad
+    assert _room_modules(room) and problems == {}
