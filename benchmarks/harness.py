@@ -133,7 +133,7 @@ def seed_store(db_path: Path, payments_count: int, batch: int = 1000) -> float:
             with store.write():
                 for _ in range(first, min(first + batch, payments_count)):
                     payment = payments.create_payment(store, namespace_id, payments.NewPayment(
-                        amount=1000, currency="USD", confirm=True, payment_method=card))
+                        dialect="hyperswitch", amount=1000, currency="USD", confirm=True, payment_method=card))
                     refunds.create_refund(store, namespace_id,
                                           refunds.NewRefund(payment_id=payment.id, amount=REFUND_AMOUNT))
             while provider.webhooks.dispatch_outbox():

@@ -19,6 +19,7 @@ DIALECTS: tuple[Dialect, ...] = (
 )
 
 BY_NAME = {dialect.name: dialect for dialect in DIALECTS}
+KEYS = frozenset(dialect.key for dialect in DIALECTS)
 DEFAULT = DIALECTS[0]
 
 

@@ -173,7 +173,8 @@ class PaymentChanges:
 
 @dataclass
 class NewPayment(PaymentChanges):
-    dialect: str = "hyperswitch"
+    # The dialect whose API made it (each dialect names itself; the domain used alone leaves it empty).
+    dialect: str = ""
     payment_id: str | None = None
     # Length of a generated id, and its alphabet (GOV.UK: 26 lowercase characters).
     id_prefix: str = "pay_"

@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 from dataclasses import field
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,23 +19,26 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
+from ..dialects import registry
+
 COMMON_KEYS = ("name", "save_as")
 REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:\.[^}]*)?\}")
 BUILT_IN_NAMES = {"last", "namespace", "shop", "psp", "dialect"}
 
 
 def schema() -> dict:
-    return json.loads(resources.files(__package__).joinpath("schema.json").read_text())
+    """The scenario format (schema.json), with the dialects and signing schemes the registry has."""
+    document = json.loads(resources.files(__package__).joinpath("schema.json").read_text())
+    document["properties"]["dialect"]["enum"] = list(registry.BY_NAME)
+    schemes = [name for name, scheme in registry.schemes().items() if scheme.manual]
+    document["properties"]["setup"]["properties"]["merchant"]["properties"]["scheme"]["enum"] = schemes
+    return document
 
 
-_VALIDATOR: Draft202012Validator | None = None
-
-
+@cache
 def validator() -> Draft202012Validator:
-    global _VALIDATOR  # built once: compiling the schema is the slow part
-    if _VALIDATOR is None:
-        _VALIDATOR = Draft202012Validator(schema())
-    return _VALIDATOR
+    """Built once: compiling the schema is the slow part."""
+    return Draft202012Validator(schema())
 
 
 @dataclass(frozen=True)

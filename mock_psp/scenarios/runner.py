@@ -88,7 +88,6 @@ class Runner:
 
     def merchant_for(self, scenario: Scenario) -> MerchantHandle:
         options = scenario.setup.get("merchant") or {}
-        scheme = options.get("scheme")
         if self._external:
             url = self._external.get(scenario.dialect)
             if url is None:
@@ -98,8 +97,8 @@ class Runner:
             return MerchantHandle(url, config["namespace"])
         from ..test_merchant.run import start
 
-        running = start(self.psp_url, scenario.dialect, scheme=scheme, govpay_auth=options.get("govpay_auth"),
-                        govpay_encryption=options.get("govpay_encryption"))
+        # The merchant's own options (the schema's setup.merchant: its scheme, GovPay+'s auth and encryption).
+        running = start(self.psp_url, scenario.dialect, **options)
         return MerchantHandle(running.url, running.merchant.wiring.namespace, running.stop)
 
     # -- running ---------------------------------------------------------------------------------------

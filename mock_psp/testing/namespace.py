@@ -37,8 +37,8 @@ class DialectSession(requests.Session):
 class Namespace:
     """A fresh namespace for one test (``psp_namespace``): its keys, URLs and settings.
 
-    ``id``; ``hyperswitch`` and ``govuk`` (the keys, as ``POST /_mock/namespaces``
-    returns them, with ``base_url``); ``data`` (the whole namespace document).
+    ``id``; each dialect's keys under its key (``hyperswitch``, ``govuk``, ``govpay_lk``: as
+    ``POST /_mock/namespaces`` returns them, with ``base_url``); ``data`` (the whole document).
     """
 
     def __init__(self, server, data: dict):
@@ -54,13 +54,11 @@ class Namespace:
     def __repr__(self) -> str:
         return f"<psp namespace {self.id} at {self.psp_url}>"
 
-    @property
-    def hyperswitch(self) -> dict:
-        return self.data["hyperswitch"]
-
-    @property
-    def govuk(self) -> dict:
-        return self.data["govuk"]
+    def __getattr__(self, name: str) -> dict:
+        """Each dialect's keys by its key: ``psp_namespace.hyperswitch``, ``.govuk``, ``.govpay_lk``."""
+        if name in registry.KEYS:
+            return self.data[name]
+        raise AttributeError(name)
 
     def keys(self, dialect: str) -> dict:
         """The dialect's keys in this namespace, with its ``base_url``."""
