@@ -28,6 +28,7 @@ from .dialects.base import Dialect
 from .domain import namespaces
 from .provider import Provider
 from .web import calls
+from .web import guard
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,8 @@ def create_app(config: Settings | Mapping[str, Any] | None = None,
         presented = face.dialect.credentials(request.headers) if face.dialect is not None else None
         return namespaces.find_by_key(provider.store, face.dialect.key, *presented) if presented else None
 
+    # First of all: a Host the provider does not answer for gets no further (web/guard.py).
+    guard.check_hosts(app, guard.answered_hosts(settings.allowed_hosts, settings.public_url, settings.host))
     _register_error_handlers(app, face_of)
     _register_change_hooks(app, provider)
     calls.register(app, provider, face_of, namespace_of)
@@ -82,11 +85,6 @@ def create_app(config: Settings | Mapping[str, Any] | None = None,
 
 
 def _register_change_hooks(app: Flask, provider: Provider) -> None:
-    @app.before_request
-    def remember_own_url():
-        if provider.needs_url:
-            provider.observe_url(request.host_url)
-
     @app.after_request
     def dispatch_changes(response):
         if request.method != "GET":

@@ -90,6 +90,7 @@ def serve(host, port, db, config_file, seed, clock, public_url) -> None:
     app = create_app(settings)
     provider = app.extensions["mock_psp"]
     server = ServerThread(app, settings.host, settings.port, settings.threads)
+    provider.serving_at(server.url)
     click.echo(provider_banner(settings, server.url, provider))
     sys.stdout.flush()
     run_until_signalled([server], on_stop=provider.close)

@@ -6,6 +6,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,12 @@ class Settings:
     # Base URL used in links the provider hands out (redirects, payment links).
     # None means "the URL the request came in on".
     public_url: str | None = None
+    # Host names answered besides 127.0.0.1, localhost, [::1] and the public URL's host
+    # (docs/security.md); "*" answers any. A guard against DNS rebinding.
+    allowed_hosts: list[str] = field(default_factory=list)
+    # When set, the control API, the dashboard and the namespace listings need it
+    # (``X-Mock-Token``); a dialect key still works on its own namespace.
+    control_token: str | None = None
     threads: int = 16
     scheduler_interval: float = 0.05
     # Start the scheduler worker thread (system-clock jobs) with the app.
@@ -61,6 +68,11 @@ class Settings:
         unknown = set(values) - known
         if unknown:
             raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
+        hosts = values.get("allowed_hosts")
+        if isinstance(hosts, str):
+            values["allowed_hosts"] = _names(hosts)
+        elif hosts is not None:
+            values["allowed_hosts"] = [str(name) for name in hosts]
         return cls(**values)
 
     @classmethod
@@ -76,7 +88,12 @@ class Settings:
         return cls.from_mapping(values)
 
 
-_CASTS = {"port": int, "seed": int, "threads": int, "scheduler_interval": float}
+def _names(raw: str) -> list[str]:
+    """A comma-separated list (MOCK_PSP_ALLOWED_HOSTS=a.test,b.test)."""
+    return [name.strip() for name in raw.split(",") if name.strip()]
+
+
+_CASTS = {"port": int, "seed": int, "threads": int, "scheduler_interval": float, "allowed_hosts": _names}
 
 
 def _from_env(env: Mapping[str, str]) -> dict[str, Any]:

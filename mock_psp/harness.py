@@ -52,6 +52,7 @@ def start_harness(settings: Settings | dict | None = None, *, dialect: str | Non
     port = settings.port if isinstance(settings, Settings) else settings.get("port", 0)
     threads = settings.threads if isinstance(settings, Settings) else 16
     server = ServerThread(app, host, port, threads).start()
+    app.extensions["mock_psp"].serving_at(server.url)
     merchant = None
     if dialect is not None:
         try:

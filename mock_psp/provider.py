@@ -22,8 +22,6 @@ from .webhooks.engine import JOB_KIND
 from .webhooks.engine import WebhookEngine
 from .webhooks.schemes import STANDARD
 
-FALLBACK_URL = "http://127.0.0.1:8420"
-
 log = logging.getLogger(__name__)
 
 
@@ -33,7 +31,7 @@ class Provider:
         self.dialects = {dialect.name: dialect for dialect in dialects}
         self.key_specs = {dialect.key: dialect.keys for dialect in dialects}
         self.store = Store(settings.db_path())
-        self._observed_url: str | None = None
+        self._serving_url: str | None = None
         self.rate_limiter = RateLimiter()
         self.journal = RequestJournal()
         # Set when the server stops: injected waits (API faults' latency and timeouts) end at once.
@@ -69,17 +67,25 @@ class Provider:
     def dialect(self, name: str) -> Dialect:
         return self.dialects[name]
 
-    def base_url(self) -> str:
-        """The provider's own URL for links in webhook bodies: configured, else first seen."""
-        return (self.settings.public_url or self._observed_url or FALLBACK_URL).rstrip("/")
+    def base_url(self, request_url: str | None = None) -> str:
+        """The provider's own URL for the links it hands out: --public-url, else the URL the
+        request came in on (``request_url``; its Host is allow-listed by then), else the
+        address the server listens on.
 
-    @property
-    def needs_url(self) -> bool:
-        return self._observed_url is None
+        Nothing a request sends is kept: links made outside a request (webhook bodies,
+        rendered on the delivery worker) come from configuration alone, as a real
+        provider's come from its configured base URL.
+        """
+        return (self.settings.public_url or request_url or self._serving_url or self._configured_url()).rstrip("/")
 
-    def observe_url(self, url: str) -> None:
-        if self._observed_url is None:
-            self._observed_url = url.rstrip("/")
+    def _configured_url(self) -> str:
+        host = self.settings.host
+        host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.settings.port}"
+
+    def serving_at(self, url: str) -> None:
+        """Told by whoever bound the server (``serve``, the harness): where it listens."""
+        self._serving_url = url.rstrip("/")
 
     def after_change(self) -> None:
         """After a request: let its committed changes become webhook deliveries.

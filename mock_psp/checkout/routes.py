@@ -333,7 +333,7 @@ def done(sid: str):
                "public_status": adapter.public_status(payment)}
     if visit.embedded:
         return _page("result.html", 200, visit, **context, message=_message(kind or a.CLOSED, adapter, payment, visit))
-    finish = adapter.finish_url(payment, namespace, _provider().base_url())
+    finish = adapter.finish_url(payment, namespace, _provider().base_url(request.host_url))
     if kind == a.SUCCEEDED or not adapter.shows_failures:
         return redirect(finish, code=303) if finish else _page("result.html", 200, visit, **context, message=None)
     return _page("result.html", 200, visit, **context, message=None, finish=finish)

@@ -3,15 +3,28 @@
 A call acts on one namespace: the one named by ``X-Mock-Namespace``, else the one
 whose dialect key is in the usual auth header, else the default namespace.
 Errors are ``{"error": {"code", "message"}}``.
+
+Who may call (docs/security.md):
+
+- A body must be ``application/json`` (415), and a state-changing call from a browser page
+  must come from the provider's own origin or one the namespace registered
+  (``allowed_origins``), else 403. CORS preflights are answered for those origins only.
+- A dialect key scopes the call to its own namespace: ``X-Mock-Namespace`` naming another
+  one is a 403 unless the caller also sends the control token.
+- With ``control_token`` set, every call but ``/health`` needs ``X-Mock-Token`` (401), except
+  calls on a namespace made with that namespace's own dialect key. The namespace listing,
+  creating and importing namespaces, and the unmatched-call journal always need it then.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 from typing import Any
 
 from flask import Blueprint
 from flask import current_app
+from flask import g
 from flask import jsonify
 from flask import request
 
@@ -26,6 +39,7 @@ from ..runtime import clock
 from ..runtime.clock import ClockError
 from ..runtime.clock import iso_ms
 from ..runtime.clock import parse_iso
+from ..web import guard
 from ..web import journal
 from ..webhooks import records
 from . import settings as control_settings
@@ -94,6 +108,105 @@ def _store():
     return _provider().store
 
 
+# -- who may call ------------------------------------------------------------------
+
+TOKEN_HEADER = "X-Mock-Token"
+PREFLIGHT_HEADERS = "Content-Type, X-Mock-Namespace, X-Mock-Token, Idempotency-Key, api-key, Authorization"
+PREFLIGHT_METHODS = "GET, POST, PUT, PATCH, DELETE"
+OPEN_ENDPOINTS = ("control.health",)
+
+
+def token_configured() -> bool:
+    return bool(_provider().settings.control_token)
+
+
+def has_token() -> bool:
+    """The caller sent the configured control token (compared in constant time)."""
+    expected = _provider().settings.control_token
+    given = request.headers.get(TOKEN_HEADER)
+    return bool(expected) and given is not None and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def key_namespace() -> Namespace | None:
+    """The namespace whose dialect key the call presents in the dialect's own auth header."""
+    if "control_key_namespace" not in g:
+        g.control_key_namespace = None
+        for dialect in _provider().dialects.values():
+            presented = dialect.credentials(request.headers)
+            found = namespaces.find_by_key(_store(), dialect.key, *presented) if presented else None
+            if found is not None:
+                g.control_key_namespace = found
+                break
+    return g.control_key_namespace
+
+
+def _scoped_key() -> Namespace | None:
+    """The key's namespace when it limits the call (a dialect key without the control token)."""
+    return None if has_token() else key_namespace()
+
+
+def require_token() -> None:
+    """For what belongs to no one namespace: the listing, new namespaces, the unmatched calls."""
+    if token_configured() and not has_token():
+        raise _unauthorized()
+
+
+def _unauthorized() -> ControlError:
+    return ControlError(401, "unauthorized", f"This provider's control API is locked: send {TOKEN_HEADER}: <token> "
+                                             "(the --control-token it was started with), or a dialect key of "
+                                             "the namespace you act on")
+
+
+def _origin_allowed(origin: str, namespace: Namespace | None) -> bool:
+    if origin in guard.own_origins(_provider().settings.public_url):
+        return True
+    if namespace is not None:
+        return origin in namespace.config.get("allowed_origins", [])
+    # A preflight carries no header values, so no namespace: any namespace's registered origin may try.
+    return any(origin in n.config.get("allowed_origins", []) for n in namespaces.list_all(_store()))
+
+
+def _cross_site_error(reason: str) -> ControlError:
+    return ControlError(403, "cross_site_request", f"Refused: {reason}. Only the provider's own pages and the "
+                                                   "origins a namespace registers (allowed_origins) may.")
+
+
+@bp.before_request
+def _guard():
+    """The checks above, before any handler runs (docs/security.md)."""
+    if guard.is_preflight():
+        origin = guard.request_origin()
+        if origin is None or not _origin_allowed(origin, None):
+            raise _cross_site_error(f"a page on {origin} may not call the control API")
+        return guard.allow_origin(current_app.response_class(status=204), origin, preflight=True,
+                                  headers=PREFLIGHT_HEADERS, methods=PREFLIGHT_METHODS)
+    if request.endpoint in OPEN_ENDPOINTS:
+        return None
+    if token_configured() and not has_token() and key_namespace() is None:
+        raise _unauthorized()
+    refusal = guard.cross_site_refusal(lambda origin: _origin_allowed(origin, current_namespace()))
+    if refusal is not None:
+        raise _cross_site_error(refusal)
+    refusal = guard.content_type_refusal()
+    if refusal is not None:
+        raise ControlError(415, "unsupported_media_type", f"Refused: {refusal}")
+    return None
+
+
+@bp.after_request
+def _cors(response):
+    """A call from a registered origin may read its answer (GETs included)."""
+    origin = guard.request_origin()
+    if origin is not None and not guard.is_preflight() and response.status_code not in (401, 403):
+        try:
+            allowed = _origin_allowed(origin, current_namespace())
+        except (ControlError, DomainError):
+            allowed = False
+        if allowed:
+            guard.allow_origin(response, origin)
+    return response
+
+
 def _json_body(allowed: tuple[str, ...] | None) -> dict[str, Any]:
     """The JSON object body ({} when empty); ``allowed`` None lets the caller judge the keys."""
     raw = request.get_data(cache=True)
@@ -114,18 +227,32 @@ def _json_body(allowed: tuple[str, ...] | None) -> dict[str, Any]:
 def current_namespace() -> Namespace:
     """The namespace a control call acts on (see the module docstring)."""
     explicit = request.headers.get("X-Mock-Namespace")
+    scoped = _scoped_key()
+    if scoped is not None:
+        return _own(scoped, explicit or scoped.id)
     if explicit:
         return namespaces.get(_store(), explicit)
-    for dialect in _provider().dialects.values():
-        presented = dialect.credentials(request.headers)
-        found = namespaces.find_by_key(_store(), dialect.key, *presented) if presented else None
-        if found is not None:
-            return found
-    return namespaces.get(_store(), namespaces.DEFAULT_ID)
+    return key_namespace() or namespaces.get(_store(), namespaces.DEFAULT_ID)
+
+
+def _own(scoped: Namespace, wanted: str) -> Namespace:
+    if wanted != scoped.id:
+        raise ControlError(403, "namespace_forbidden",
+                           f"The key presented belongs to namespace {scoped.id}; acting on {wanted} needs the "
+                           f"control token ({TOKEN_HEADER}) or that namespace's own key")
+    return scoped
+
+
+def named_namespace(namespace_id: str) -> Namespace:
+    """A namespace named in the path, within what the caller's key may see."""
+    scoped = _scoped_key()
+    if scoped is not None:
+        return _own(scoped, namespace_id)
+    return namespaces.get(_store(), namespace_id)
 
 
 def namespace_json(namespace: Namespace) -> dict:
-    base = (_provider().settings.public_url or request.host_url).rstrip("/")
+    base = _provider().base_url(request.host_url)
     shown = {"id": namespace.id, "default": namespace.is_default, "created_at": iso_ms(namespace.created_at)}
     for dialect in _provider().dialects.values():
         keys = namespace.keys_of(dialect.key)
@@ -144,6 +271,7 @@ def clock_json(namespace: Namespace) -> dict:
 
 @bp.post("/namespaces")
 def create_namespace():
+    require_token()
     body = _json_body(("seed", "clock", "config"))
     namespace = namespaces.create(_store(), _provider().key_specs, seed=body.get("seed"),
                                   clock_mode=body.get("clock", "system"), config=body.get("config"))
@@ -152,18 +280,22 @@ def create_namespace():
 
 @bp.get("/namespaces")
 def list_namespaces():
-    return jsonify({"data": [namespace_json(n) for n in namespaces.list_all(_store())]})
+    """Every namespace; a caller with only a dialect key sees its own one alone (no one else's secrets)."""
+    require_token()
+    scoped = _scoped_key()
+    shown = [scoped] if scoped is not None else namespaces.list_all(_store())
+    return jsonify({"data": [namespace_json(n) for n in shown]})
 
 
 @bp.get("/namespaces/<namespace_id>")
 def get_namespace(namespace_id: str):
-    return jsonify(namespace_json(namespaces.get(_store(), namespace_id)))
+    return jsonify(namespace_json(named_namespace(namespace_id)))
 
 
 @bp.get("/namespaces/<namespace_id>/export")
 def export_namespace(namespace_id: str):
     """The namespace's whole state as one JSON document (see domain/snapshots.py); ?download=1 names a file."""
-    document = snapshots.export(_store(), namespace_id)
+    document = snapshots.export(_store(), named_namespace(namespace_id).id)
     response = current_app.response_class(snapshots.dumps(document), mimetype="application/json")
     if request.args.get("download"):
         response.headers["Content-Disposition"] = f'attachment; filename="{namespace_id}.snapshot.json"'
@@ -173,6 +305,7 @@ def export_namespace(namespace_id: str):
 @bp.post("/namespaces/import")
 def import_namespace():
     """A new namespace (new keys) holding a snapshot's state, on a virtual clock at the export's moment."""
+    require_token()
     document = _json_body(None)
     created = snapshots.import_(_store(), _provider().key_specs, document)
     return jsonify({**namespace_json(created), "imported_from": document.get("exported_from")}), 201
@@ -405,6 +538,7 @@ def api_fault_log():
 def _journal_key() -> str:
     """``?unmatched=true``: the calls whose credentials matched no namespace."""
     if request.args.get("unmatched", "").lower() in ("1", "true", "yes"):
+        require_token()
         return journal.UNMATCHED
     return current_namespace().id
 

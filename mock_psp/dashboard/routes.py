@@ -9,6 +9,7 @@ post to it.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import secrets
@@ -105,6 +106,69 @@ def _namespace():
     session["dashboard_ns"] = namespace.id
     g.namespace = namespace
     return namespace
+
+
+# -- the control token: a login page, then a cookie --------------------------------------------
+
+LOGIN_COOKIE = "mock_psp_dashboard"
+TOKEN_HEADER = "X-Mock-Token"
+OPEN_ENDPOINTS = ("dashboard.login_page", "dashboard.log_in", "dashboard.static")
+
+
+def _login_proof(token: str) -> str:
+    """What the login cookie holds: derived from the token (the token itself never sits in a cookie)."""
+    return hmac.new(token.encode(), b"mock-psp dashboard login", hashlib.sha256).hexdigest()
+
+
+def _logged_in(token: str) -> bool:
+    header = request.headers.get(TOKEN_HEADER)
+    if header is not None and hmac.compare_digest(header.encode(), token.encode()):
+        return True
+    cookie = request.cookies.get(LOGIN_COOKIE)
+    return cookie is not None and hmac.compare_digest(cookie.encode(), _login_proof(token).encode())
+
+
+@bp.before_request
+def _require_login():
+    """With --control-token, every page but the login page needs it (docs/security.md)."""
+    token = _provider().settings.control_token
+    if not token or request.endpoint in OPEN_ENDPOINTS or _logged_in(token):
+        return None
+    if request.method == "GET":
+        return redirect(url_for("dashboard.login_page", next=request.full_path.rstrip("?")), code=303)
+    return _login_view(401, "Log in first: this dashboard needs the provider's control token.")
+
+
+def _safe_next(target: str | None) -> str:
+    """Back to a dashboard page only (never another site: ``//evil.example`` is not a path here)."""
+    if target and target.startswith(PREFIX + "/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("dashboard.payments_page")
+
+
+def _login_view(status: int = 200, problem: str | None = None):
+    return _page("login.html", None, http_status=status, problem=problem,
+                 next=_safe_next(request.values.get("next")))
+
+
+@bp.get("/login")
+def login_page():
+    return _login_view()
+
+
+@bp.post("/login")
+def log_in():
+    token = _provider().settings.control_token
+    given = request.form.get("token", "")
+    if not token:
+        return redirect(_safe_next(request.form.get("next")), code=303)
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        return _login_view(401, "That is not this provider's control token.")
+    response = redirect(_safe_next(request.form.get("next")), code=303)
+    # Lax, not Strict: a link from the shop or a test report opens the dashboard logged in;
+    # the dashboard's GET pages change nothing and its forms carry a CSRF token.
+    response.set_cookie(LOGIN_COOKIE, _login_proof(token), httponly=True, samesite="Lax", path=PREFIX)
+    return response
 
 
 def csrf_token() -> str:
@@ -497,7 +561,7 @@ def clock_mode():
 def api_page():
     namespace = _namespace()
     return _page("api.html", "api", dialects=views.api_dialects(current_app.url_map, _provider().dialects.values(),
-                                                                namespace, _provider().base_url()))
+                                                                namespace, _provider().base_url(request.host_url)))
 
 
 

@@ -3,7 +3,8 @@
 ``create_app(config)`` builds one self-contained shop; two can run side by side.
 Config keys: ``dialect`` (hyperswitch | govuk | govpay-lk), ``psp_url``, ``db`` (a file, or
 ``:memory:``), ``scheme`` (webhook signature scheme; default the dialect's),
-``reconcile_after`` (seconds, default 900), ``product`` ({name, amount, currency}).
+``reconcile_after`` (seconds, default 900), ``product`` ({name, amount, currency}),
+``allowed_hosts`` (Host names answered besides the loopback ones and its own URL's; see guard.py).
 Connect it to the provider with :func:`test_merchant.provision.provision` once it
 has a URL (``test_merchant.run.start`` does both).
 """
@@ -26,6 +27,7 @@ from flask import request
 from flask import url_for
 from werkzeug.exceptions import HTTPException
 
+from . import guard
 from .govpay_lk import MAX_TOKEN_REQUEST_BYTES
 from .orders import OrderError
 from .provision import saved_wiring
@@ -66,6 +68,8 @@ def create_app(config: dict | None = None) -> Flask:
         merchant.rewire(saved)
     app.extensions["test_merchant"] = merchant
     app.extensions["test_merchant_product"] = config.get("product") or PRODUCTS[dialect]
+    app.extensions["test_merchant_hosts"] = tuple(config.get("allowed_hosts") or ())
+    app.before_request(_guard)
     app.register_blueprint(shop)
     app.register_blueprint(api)
     app.register_blueprint(hooks)
@@ -75,6 +79,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
     app.after_request(_security_headers)
+    app.after_request(guard.set_token_cookie)
+    app.context_processor(lambda: {"csrf_token": guard.form_token})
     return app
 
 
@@ -115,6 +121,29 @@ def _http_error(error: HTTPException):
 def _unexpected(error: Exception):
     current_app.logger.exception("unexpected error")
     return _error(500, "internal_error", f"{error.__class__.__name__}: {error}")
+
+
+FORM_ENDPOINTS = ("shop.buy", "shop.refund_from_page")
+
+
+def _guard():
+    """Host allow-list for everything; then the JSON API's and the forms' rules (guard.py)."""
+    names = guard.answered_hosts(current_app.extensions["test_merchant_hosts"], _merchant().wiring.url)
+    if guard.ANY_HOST not in names and guard.hostname(request.host) not in names:
+        return guard.host_refusal()
+    if request.path.startswith("/_merchant/") or request.path == "/_merchant":
+        if guard.is_preflight():
+            return _error(403, "cross_site_request", "Refused: the test merchant's JSON API answers no "
+                                                     "cross-origin calls")
+        reason = guard.cross_site_reason()
+        if reason is not None:
+            return _error(403, "cross_site_request", f"Refused: {reason}")
+        reason = guard.content_type_reason()
+        if reason is not None:
+            return _error(415, "unsupported_media_type", f"Refused: {reason}")
+    if request.method == "POST" and request.endpoint in FORM_ENDPOINTS:
+        return guard.form_refusal()
+    return None
 
 
 def _security_headers(response):

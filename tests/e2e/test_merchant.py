@@ -168,7 +168,8 @@ def test_bad_order_requests_get_a_clear_error(hs_shop, body, code):
 
 
 def test_bad_json_and_unknown_paths_answer_json(hs_shop):
-    reply = requests.post(f"{hs_shop.url}/_merchant/orders", data=b"{nope", timeout=10)
+    reply = requests.post(f"{hs_shop.url}/_merchant/orders", data=b"{nope", timeout=10,
+                          headers={"Content-Type": "application/json"})
     assert reply.status_code == 400 and reply.json()["error"]["code"] == "bad_request"
     assert requests.get(f"{hs_shop.url}/_merchant/nothing", timeout=10).json()["error"]["code"] == "not_found"
     assert requests.get(f"{hs_shop.url}/_merchant/orders/ord-none", timeout=10).status_code == 404
@@ -325,8 +326,10 @@ def test_the_product_page_offers_both_ways_to_pay(hs_shop):
 
 def test_the_redirect_flow_pays_and_the_return_page_asks_the_provider(hs_shop):
     session = requests.Session()
-    token = re.search(r'name="token" value="(\w+)"', session.get(hs_shop.url + "/", timeout=10).text)[1]
-    buy = session.post(hs_shop.url + "/buy", data={"mode": "redirect", "token": token}, allow_redirects=False)
+    product = session.get(hs_shop.url + "/", timeout=10).text
+    token = re.search(r'name="token" value="(\w+)"', product)[1]
+    buy = session.post(hs_shop.url + "/buy", data={"mode": "redirect", "token": token, "csrf_token": csrf(product)},
+                       allow_redirects=False)
     assert buy.status_code == 303 and "/payment_link/" in buy.headers["Location"]
     # The customer pays on the hosted checkout.
     page = session.get(buy.headers["Location"], timeout=10)
@@ -341,15 +344,27 @@ def test_the_redirect_flow_pays_and_the_return_page_asks_the_provider(hs_shop):
     assert 'data-valid="false"' in page.text and 'data-state="paid"' in page.text
 
 
+def csrf(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+
+
+def shop_session(shop: Shop, path: str = "/") -> tuple[requests.Session, str]:
+    """A browser's session on a shop page: its cookie, and the CSRF token its forms carry."""
+    session = requests.Session()
+    return session, csrf(session.get(shop.url + path, timeout=10).text)
+
+
 def test_a_double_submitted_pay_form_makes_one_order(hs_shop):
+    session, token = shop_session(hs_shop)
     for _ in range(2):
-        requests.post(hs_shop.url + "/buy", data={"mode": "redirect", "token": "same-form"}, allow_redirects=False,
-                      timeout=10)
+        session.post(hs_shop.url + "/buy", data={"mode": "redirect", "token": "same-form", "csrf_token": token},
+                     allow_redirects=False, timeout=10)
     assert len(hs_shop.get("/_merchant/orders")["data"]) == 1
 
 
 def test_the_modal_page_loads_the_sdk_from_the_provider(hs_shop):
-    page = requests.post(hs_shop.url + "/buy", data={"mode": "modal", "token": "t1"}, timeout=10)
+    session, token = shop_session(hs_shop)
+    page = session.post(hs_shop.url + "/buy", data={"mode": "modal", "token": "t1", "csrf_token": token}, timeout=10)
     assert f'src="{hs_shop.psp}/sdk/v1/mock-psp.js"' in page.text and "data-client-secret=\"ord-" in page.text
     csp = page.headers["Content-Security-Policy"]
     assert f"script-src 'self' {hs_shop.psp}" in csp
@@ -357,12 +372,14 @@ def test_the_modal_page_loads_the_sdk_from_the_provider(hs_shop):
 
 def test_the_orders_page_refunds_with_its_button(hs_shop):
     order = hs_shop.buy(1000)
-    page = requests.get(hs_shop.url + "/orders", timeout=10)
+    session = requests.Session()
+    page = session.get(hs_shop.url + "/orders", timeout=10)
     assert f'data-order-id="{order["id"]}" data-state="paid"' in page.text
-    reply = requests.post(f"{hs_shop.url}/orders/{order['id']}/refund", data={"amount": "2.50"}, timeout=10)
+    form = {"amount": "2.50", "csrf_token": csrf(page.text)}
+    reply = session.post(f"{hs_shop.url}/orders/{order['id']}/refund", data=form, timeout=10)
     assert "Refund of $2.50 requested" in reply.text
     assert hs_shop.order(order["id"])["refunds"][0]["amount"] == 250
-    reply = requests.post(f"{hs_shop.url}/orders/{order['id']}/refund", data={"amount": "50"}, timeout=10)
+    reply = session.post(f"{hs_shop.url}/orders/{order['id']}/refund", data={**form, "amount": "50"}, timeout=10)
     assert "more than the 750 still refundable" in reply.text
 
 

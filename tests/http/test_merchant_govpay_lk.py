@@ -236,7 +236,8 @@ def test_the_product_page_offers_only_the_redirect_and_buying_goes_to_govpay(sho
     page = shop.http.get("/").get_data(as_text=True)
     assert 'data-test-id="pay-redirect-button"' in page and 'data-test-id="pay-modal-button"' not in page
     assert "1,500.00" in page and "mock-psp.js" not in page
-    reply = shop.http.post("/buy", data={"mode": "modal", "token": "t1"})  # no modal: still the redirect
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+    reply = shop.http.post("/buy", data={"mode": "modal", "token": "t1", "csrf_token": csrf})  # no modal: still the redirect
     assert reply.status_code == 303
     assert reply.headers["Location"].startswith(f"{PSP}/govpay-lk/pay?ref=TS")
 

@@ -24,7 +24,7 @@ def store():
 
 
 def base() -> str:
-    return provider().base_url() + PREFIX
+    return provider().base_url(request.host_url) + PREFIX
 
 
 def credentials(headers: Mapping[str, str]) -> tuple[str, str] | None:

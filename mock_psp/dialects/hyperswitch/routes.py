@@ -58,8 +58,7 @@ def _check_client_secret(namespace: Namespace, kind: str, payment_id: str, clien
 
 
 def _base_url() -> str:
-    public = _provider().settings.public_url
-    return (public or request.host_url).rstrip("/") + PREFIX
+    return _provider().base_url(request.host_url) + PREFIX
 
 
 def _payment_body(payment, namespace: Namespace, with_refunds: bool = True) -> dict:
