@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from . import __version__
+from .client.control import TOKEN_ENV
 from .client.control import Control
 from .client.control import PspHttpError
 from .client.control import RemoteError
@@ -23,6 +24,14 @@ from .test_merchant.cli import merchant as merchant_command
 from .test_merchant.psp.clients import DIALECTS as MERCHANT_DIALECTS
 
 CLOCK = click.Choice(["system", "virtual"])
+ALLOWED_HOST_OPTION = click.option(
+    "--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+    help="Also answer requests for this Host name (repeatable; env MOCK_PSP_ALLOWED_HOSTS, comma-separated). "
+         "127.0.0.1, localhost, [::1] and the --public-url host always are; others get 421. See docs/security.md.")
+SERVE_TOKEN_OPTION = click.option(
+    "--control-token", default=None, metavar="TOKEN",
+    help="Lock the control API, the dashboard and the namespace listings behind this token, sent as "
+         "X-Mock-Token (env MOCK_PSP_CONTROL_TOKEN). A dialect key still works on its own namespace.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -53,10 +62,23 @@ def provider_banner(settings: Settings, url: str, provider) -> str:
         f"  Control API   {url}/_mock   (namespace {ns.id}, clock {ns.clock_mode}, seed {ns.seed})",
         f"  Dashboard     {url}/_mock/ui/   <- payments, webhooks, settings and clock in the browser",
         f"  Database      {provider.store.path}",
+        *access_lines(settings),
         "",
         "Press Ctrl-C to stop.",
     ]
     return "\n".join(lines)
+
+
+def access_lines(settings: Settings) -> list[str]:
+    """What the banner says about who may call (docs/security.md)."""
+    lines = []
+    if settings.control_token:
+        lines.append("  Locked        the control API and the dashboard need the control token (X-Mock-Token)")
+    if settings.host in ("0.0.0.0", "::", ""):
+        lines.append("  Hosts         answered: 127.0.0.1, localhost, [::1]"
+                     + "".join(f", {name}" for name in settings.allowed_hosts)
+                     + "; add others with --allowed-host NAME")
+    return lines
 
 
 @cli.command()
@@ -68,7 +90,9 @@ def provider_banner(settings: Settings, url: str, provider) -> str:
 @click.option("--seed", type=int, default=None, help="Seed for the default namespace's ids and outcomes.")
 @click.option("--clock", type=CLOCK, default=None, help="Default namespace clock. [default: system]")
 @click.option("--public-url", default=None, help="Base URL to put in links (behind a proxy).")
-def serve(host, port, db, config_file, seed, clock, public_url) -> None:
+@ALLOWED_HOST_OPTION
+@SERVE_TOKEN_OPTION
+def serve(host, port, db, config_file, seed, clock, public_url, allowed_hosts, control_token) -> None:
     """Run the provider (Hyperswitch under /hyperswitch, GOV.UK Pay under /govuk, control API under /_mock).
 
     Settings come from defaults, then --config, then MOCK_PSP_* environment
@@ -80,13 +104,15 @@ def serve(host, port, db, config_file, seed, clock, public_url) -> None:
     Example:
         mock-psp serve --port 8420 --seed 42 --clock virtual
         curl -s -X POST http://127.0.0.1:8420/_mock/namespaces
+        mock-psp serve --host 0.0.0.0 --allowed-host mock-psp --control-token s3cret
     """
     from .app import create_app
     from .runtime.server import ServerThread
     from .runtime.server import run_until_signalled
 
     settings = Settings.load(config_file, host=host, port=port, db=db, seed=seed, clock=clock,
-                             public_url=public_url)
+                             public_url=public_url, allowed_hosts=list(allowed_hosts) or None,
+                             control_token=control_token)
     app = create_app(settings)
     provider = app.extensions["mock_psp"]
     server = ServerThread(app, settings.host, settings.port, settings.threads)
@@ -111,7 +137,10 @@ def serve(host, port, db, config_file, seed, clock, public_url) -> None:
               help="TOML file with a [provider] table.")
 @click.option("--seed", type=int, default=None, help="Seed for the default namespace.")
 @click.option("--clock", type=CLOCK, default=None, help="Default namespace clock. [default: system]")
-def up(host, port, merchant_port, dialect, db, merchant_db, config_file, seed, clock) -> None:
+@ALLOWED_HOST_OPTION
+@SERVE_TOKEN_OPTION
+def up(host, port, merchant_port, dialect, db, merchant_db, config_file, seed, clock, allowed_hosts,
+       control_token) -> None:
     """Run the provider and a test merchant, wired together, until Ctrl-C.
 
     The merchant gets a namespace of its own on the provider, with its webhook
@@ -126,7 +155,8 @@ def up(host, port, merchant_port, dialect, db, merchant_db, config_file, seed, c
     from .harness import start_harness
     from .runtime.server import run_until_signalled
 
-    settings = Settings.load(config_file, host=host, port=port, db=db, seed=seed, clock=clock)
+    settings = Settings.load(config_file, host=host, port=port, db=db, seed=seed, clock=clock,
+                             allowed_hosts=list(allowed_hosts) or None, control_token=control_token)
     if merchant_db is None:
         merchant_db = ":memory:" if settings.db == ":memory:" else str(default_data_dir() / f"merchant-{dialect}.db")
     try:
@@ -167,6 +197,9 @@ URL_OPTION = click.option("--url", default=f"http://127.0.0.1:{DEFAULT_PORT}", s
                           help="The running provider.")
 NAMESPACE_OPTION = click.option("--namespace", "-n", default=None,
                                 help="Namespace id (mock-psp up prints the shop's). [default: ns_default]")
+TOKEN_OPTION = click.option("--control-token", envvar=TOKEN_ENV, default=None, metavar="TOKEN",
+                            help="The provider's control token, if it was started with one "
+                                 f"(env {TOKEN_ENV}).")
 
 
 @contextmanager
@@ -183,6 +216,7 @@ def remote() -> Iterator[None]:
 @cli.command(name="requests")
 @URL_OPTION
 @NAMESPACE_OPTION
+@TOKEN_OPTION
 @click.option("--follow", "-f", is_flag=True, help="Keep printing calls as they arrive, until Ctrl-C.")
 @click.option("--stop-after", type=click.IntRange(min=1), default=None,
               help="With --follow: stop after this many calls (for scripts waiting on a call).")
@@ -194,8 +228,8 @@ def remote() -> Iterator[None]:
 @click.option("--unmatched", is_flag=True, help="The calls whose key matched no namespace instead.")
 @click.option("--bodies", is_flag=True, help="Print the request and response bodies too.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per call (the whole journal entry).")
-def requests_command(url, namespace, follow, stop_after, limit, method, path, status, unmatched, bodies,
-                     as_json) -> None:
+def requests_command(url, namespace, control_token, follow, stop_after, limit, method, path, status, unmatched,
+                     bodies, as_json) -> None:
     """Show the API calls a running provider received: the request journal.
 
     Oldest first, one line each: time on the namespace clock, method, path,
@@ -207,7 +241,7 @@ def requests_command(url, namespace, follow, stop_after, limit, method, path, st
         mock-psp requests -f -n ns_1a2b3c       # follow the shop's calls as they come
         mock-psp requests --status 401 --unmatched --bodies
     """
-    control = Control(url, namespace, timeout=10)
+    control = Control(url, namespace, timeout=10, token=control_token)
     filters = {"method": method, "path": path, "status": status}
 
     def show(entry: dict) -> None:
@@ -264,6 +298,7 @@ def parse_setting(text: str) -> tuple[str, Any]:
 @cli.command()
 @URL_OPTION
 @NAMESPACE_OPTION
+@TOKEN_OPTION
 @click.option("--next", "next_faults", multiple=True,
               type=click.Choice(["error", "reset", "timeout", "lost_response", "truncated", "none"]),
               help="Fault for the next matching call; repeat for the calls after it.")
@@ -272,7 +307,7 @@ def parse_setting(text: str) -> tuple[str, Any]:
               help="Any API fault setting: error=0.2, error_status=503, latency_seconds=[0.1,0.5], ...")
 @click.option("--clear", is_flag=True, help="Turn every API fault off (and empty the script) first.")
 @click.option("--log", "show_log", is_flag=True, help="Print the calls faulted so far instead.")
-def faults(url, namespace, next_faults, routes, settings, clear, show_log) -> None:
+def faults(url, namespace, control_token, next_faults, routes, settings, clear, show_log) -> None:
     """Set the API faults of a running provider, or show them.
 
     With no option, prints the namespace's webhook and API fault settings.
@@ -285,7 +320,7 @@ def faults(url, namespace, next_faults, routes, settings, clear, show_log) -> No
         mock-psp faults --clear
         mock-psp faults --log
     """
-    control = Control(url, namespace, timeout=10)
+    control = Control(url, namespace, timeout=10, token=control_token)
     update = dict(parse_setting(text) for text in settings)
     with remote():
         if show_log:
@@ -312,9 +347,10 @@ def faults(url, namespace, next_faults, routes, settings, clear, show_log) -> No
 @cli.command()
 @URL_OPTION
 @NAMESPACE_OPTION
+@TOKEN_OPTION
 @click.argument("action", type=click.Choice(["show", "advance", "set", "freeze", "resume"]), default="show")
 @click.argument("value", required=False)
-def clock(url, namespace, action, value) -> None:
+def clock(url, namespace, control_token, action, value) -> None:
     """Show or move a namespace's clock on a running provider.
 
     advance DURATION walks a virtual clock forward, running every job that
@@ -331,7 +367,7 @@ def clock(url, namespace, action, value) -> None:
         mock-psp clock advance 1h30m -n ns_1a2b3c
         mock-psp clock set 2030-01-01T00:00:00Z
     """
-    control = Control(url, namespace, timeout=120)
+    control = Control(url, namespace, timeout=120, token=control_token)
     if action in ("advance", "set") and value is None:
         raise click.UsageError(f"mock-psp clock {action} needs a {'DURATION' if action == 'advance' else 'TIME'}")
     with remote():
@@ -363,10 +399,11 @@ def namespace() -> None:
 
 @namespace.command(name="export")
 @URL_OPTION
+@TOKEN_OPTION
 @click.argument("namespace_id", default="ns_default")
 @click.option("--output", "-o", type=click.File("w"), default="-", show_default=True,
               help="Where the snapshot goes (- for standard output).")
-def export_namespace(url, namespace_id, output) -> None:
+def export_namespace(url, control_token, namespace_id, output) -> None:
     """Write a namespace's snapshot: settings, payments, refunds, history, webhooks, jobs.
 
     \b
@@ -374,14 +411,15 @@ def export_namespace(url, namespace_id, output) -> None:
         mock-psp namespace export ns_1a2b3c -o bug-4711.json
     """
     with remote():
-        document = Control(url, timeout=10).export_namespace(namespace_id)
+        document = Control(url, timeout=10, token=control_token).export_namespace(namespace_id)
     output.write(json.dumps(document, indent=1, sort_keys=True) + "\n")
 
 
 @namespace.command(name="import")
 @URL_OPTION
+@TOKEN_OPTION
 @click.argument("snapshot", type=click.File("r"))
-def import_namespace(url, snapshot) -> None:
+def import_namespace(url, control_token, snapshot) -> None:
     """Make a new namespace (new keys) holding a snapshot's state.
 
     Its clock is virtual and stands at the moment of the export; webhook
@@ -396,7 +434,7 @@ def import_namespace(url, snapshot) -> None:
     except ValueError as error:
         raise click.ClickException(f"{snapshot.name} is not JSON: {error}") from error
     with remote():
-        click.echo(json.dumps(Control(url, timeout=10).import_namespace(document), indent=2))
+        click.echo(json.dumps(Control(url, timeout=10, token=control_token).import_namespace(document), indent=2))
 
 
 cli.add_command(merchant_command, name="merchant")

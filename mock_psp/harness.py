@@ -41,6 +41,10 @@ class Harness:
         self.provider.close()
 
 
+def provider_setting(settings: Settings | dict, name: str):
+    return getattr(settings, name) if isinstance(settings, Settings) else settings.get(name)
+
+
 def start_harness(settings: Settings | dict | None = None, *, dialect: str | None = registry.DEFAULT.name,
                   merchant_port: int = 0, merchant_db: str = ":memory:", merchant_namespace: str | None = None,
                   scheme: str | None = None) -> Harness:
@@ -57,7 +61,9 @@ def start_harness(settings: Settings | dict | None = None, *, dialect: str | Non
     if dialect is not None:
         try:
             merchant = start_merchant(server.url, dialect, host=host, port=merchant_port, db=merchant_db,
-                                      namespace=merchant_namespace, scheme=scheme)
+                                      namespace=merchant_namespace, scheme=scheme,
+                                      control_token=provider_setting(settings, "control_token"),
+                                      allowed_hosts=provider_setting(settings, "allowed_hosts") or ())
         except Exception:
             server.stop()
             app.extensions["mock_psp"].close()

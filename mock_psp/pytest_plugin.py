@@ -30,11 +30,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from .client.control import TOKEN_ENV
 from .client.control import PspHttpError
 from .dialects import registry
 from .testing.errors import ServerErrorLog
@@ -79,6 +81,11 @@ class _SessionState:
     def psp_url(self) -> str | None:
         return self.config.getoption("psp_url") or self.config.getini("psp_url") or None
 
+    @property
+    def control_token(self) -> str | None:
+        return (self.config.getoption("psp_control_token") or self.config.getini("psp_control_token")
+                or os.environ.get(TOKEN_ENV) or None)
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mock-psp", "mock-psp payment provider fixtures")
@@ -86,6 +93,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="use the mock-psp provider running at URL instead of starting one in-process "
                          "(its own errors then cannot fail tests)")
     parser.addini("psp_url", "mock-psp provider to use instead of starting one in-process", default="")
+    group.addoption("--psp-control-token", dest="psp_control_token", default=None, metavar="TOKEN",
+                    help=f"with --psp-url: that provider's control token, if it has one (or ${TOKEN_ENV})")
+    parser.addini("psp_control_token", "the --psp-url provider's control token", default="")
     parser.addini("psp_fail_on_server_errors", "fail a test when the provider or the test merchant logs an error "
                   "during it (default true; false only shows them beside the test's report)", type="bool",
                   default=True)
@@ -205,7 +215,7 @@ def psp_server(pytestconfig: pytest.Config):
     """The provider for the whole session (in this process on a free 127.0.0.1 port, or
     ``--psp-url``), and the test merchants, each started the first time it is needed."""
     state = pytestconfig.stash[_STATE]
-    server = PspServer(state.psp_url, state.errors)
+    server = PspServer(state.psp_url, state.errors, state.control_token)
     yield server
     server.stop()
 
@@ -271,10 +281,11 @@ def psp_run_scenario(psp_namespace: Namespace, request: pytest.FixtureRequest):
         scheme = (scenario.setup.get("merchant") or {}).get("scheme")
         if scheme and scheme != scenario.dialect:
             # A merchant signing another way: the runner starts one of its own, in its own namespace.
-            runner = Runner(psp_url=server.url, _browser=server.browser)
+            runner = Runner(psp_url=server.url, _browser=server.browser, control_token=server.token)
         else:
             running = psp_namespace.wire(scenario.dialect)
-            runner = Runner(psp_url=server.url, merchant_urls=[running.url], _browser=server.browser)
+            runner = Runner(psp_url=server.url, merchant_urls=[running.url], _browser=server.browser,
+                            control_token=server.token)
         outcome = runner.start().run(scenario)  # no close(): the browser is the session's
         if outcome.skipped:
             pytest.skip(outcome.skipped)

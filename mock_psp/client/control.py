@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 import requests
 
 TIMEOUT = 60
+TOKEN_HEADER = "X-Mock-Token"
+TOKEN_ENV = "MOCK_PSP_CONTROL_TOKEN"  # where the CLI, the plugin and the test merchant look for it
 OFF = {"error": 0, "reset": 0, "timeout": 0, "lost_response": 0, "truncated": 0, "latency_seconds": 0,
        "routes": [], "next": []}  # every API fault setting, off
 
@@ -98,26 +100,31 @@ def duration_body(duration: float | str | timedelta) -> dict:
 
 
 class Control:
-    """The control API of the provider at ``url``, acting on ``namespace`` (None: the default one)."""
+    """The control API of the provider at ``url``, acting on ``namespace`` (None: the default one).
+
+    ``token``: the provider's control token (``mock-psp serve --control-token``), sent as
+    ``X-Mock-Token`` with every call; None for a provider started without one."""
 
     def __init__(self, url: str, namespace: str | None = None, session: requests.Session | None = None,
-                 timeout: float = TIMEOUT):
+                 timeout: float = TIMEOUT, token: str | None = None):
         self.url = url.rstrip("/")
         self.namespace = namespace
         self.session = session or requests.Session()
         self.timeout = timeout
+        self.token = token or None
 
     def __repr__(self) -> str:
         return f"<mock-psp control at {self.url}{f' for {self.namespace}' if self.namespace else ''}>"
 
     def call(self, method: str, path: str, body: Any = None, params: dict | None = None) -> Any:
         """``/_mock{path}`` in this namespace."""
-        headers = {"X-Mock-Namespace": self.namespace} if self.namespace else None
-        return call(self.session, method, f"{self.url}/_mock{path}", body, headers, params, self.timeout)
+        headers = {**({"X-Mock-Namespace": self.namespace} if self.namespace else {}),
+                   **({TOKEN_HEADER: self.token} if self.token else {})}
+        return call(self.session, method, f"{self.url}/_mock{path}", body, headers or None, params, self.timeout)
 
     def for_namespace(self, namespace: str) -> Control:
         """The same provider (and connection pool), acting on another namespace."""
-        return Control(self.url, namespace, self.session, self.timeout)
+        return Control(self.url, namespace, self.session, self.timeout, self.token)
 
     def close(self) -> None:
         self.session.close()

@@ -53,7 +53,9 @@ Examples:
               help="Use this running test merchant (repeat: one per dialect) instead of starting them.")
 @click.option("--artifacts", type=click.Path(file_okay=False), default="scenario-output", show_default=True,
               help="Where failing browser scenarios leave a screenshot.")
-def run(paths, tags, junit_file, psp_url, merchant_url, artifacts) -> None:
+@click.option("--control-token", envvar="MOCK_PSP_CONTROL_TOKEN", default=None, metavar="TOKEN",
+              help="With --psp-url: that provider's control token, if it has one (env MOCK_PSP_CONTROL_TOKEN).")
+def run(paths, tags, junit_file, psp_url, merchant_url, artifacts, control_token) -> None:
     from .report import failure_text
     from .report import progress_line
     from .report import summary
@@ -71,7 +73,8 @@ def run(paths, tags, junit_file, psp_url, merchant_url, artifacts) -> None:
         sys.exit(2)
     started = time.monotonic()
     outcomes = []
-    with Runner(psp_url=psp_url, merchant_urls=list(merchant_url), artifacts=Path(artifacts)) as runner:
+    with Runner(psp_url=psp_url, merchant_urls=list(merchant_url), artifacts=Path(artifacts),
+                control_token=control_token) as runner:
         click.echo(f"Running {len(chosen)} scenario(s) against {runner.psp_url}")
         for scenario in chosen:
             outcome = runner.run(scenario)

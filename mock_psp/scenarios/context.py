@@ -88,7 +88,8 @@ class Run:
         self.shop_url = merchant.url
         self.namespace_id = merchant.namespace_id
         self.http = requests.Session()
-        self.client = Control(self.psp_url, self.namespace_id, session=self.http, timeout=120)
+        self.client = Control(self.psp_url, self.namespace_id, session=self.http, timeout=120,
+                              token=runner.control_token)
         self.described = registry.named(self.dialect)
         self.vars: dict[str, Any] = {"shop": self.shop_url, "psp": self.psp_url, "dialect": self.dialect}
         self._page = None

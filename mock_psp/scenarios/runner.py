@@ -49,6 +49,7 @@ class Runner:
     psp_url: str | None = None
     merchant_urls: list[str] = field(default_factory=list)
     artifacts: Path | None = None
+    control_token: str | None = None  # the provider's, when it was started with one
     _harness: Any = None
     _browser: LazyBrowser = field(default_factory=LazyBrowser)
     _external: dict[str, str] = field(default_factory=dict)
@@ -93,12 +94,13 @@ class Runner:
             if url is None:
                 raise LookupError(f"no merchant for {scenario.dialect} among --merchant-url")
             config = call(self._http, "GET", f"{url}/_merchant/config", timeout=10)
-            _reset_external(Control(self.psp_url, config["namespace"], session=self._http), url)
+            _reset_external(Control(self.psp_url, config["namespace"], session=self._http,
+                                    token=self.control_token), url)
             return MerchantHandle(url, config["namespace"])
         from ..test_merchant.run import start
 
         # The merchant's own options (the schema's setup.merchant: its scheme, GovPay+'s auth and encryption).
-        running = start(self.psp_url, scenario.dialect, **options)
+        running = start(self.psp_url, scenario.dialect, control_token=self.control_token, **options)
         return MerchantHandle(running.url, running.merchant.wiring.namespace, running.stop)
 
     # -- running ---------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@
 Config keys: ``dialect`` (hyperswitch | govuk | govpay-lk), ``psp_url``, ``db`` (a file, or
 ``:memory:``), ``scheme`` (webhook signature scheme; default the dialect's),
 ``reconcile_after`` (seconds, default 900), ``product`` ({name, amount, currency}),
-``allowed_hosts`` (Host names answered besides the loopback ones and its own URL's; see guard.py).
+``allowed_hosts`` (Host names answered besides the loopback ones and its own URL's; see guard.py),
+``control_token`` (the provider's, when it was started with one: provisioning needs it).
 Connect it to the provider with :func:`test_merchant.provision.provision` once it
 has a URL (``test_merchant.run.start`` does both).
 """
@@ -61,7 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(MAX_CONTENT_LENGTH=None, JSON_SORT_KEYS=False)
     store = Store(config.get("db", ":memory:"))
     merchant = Merchant(store, Wiring(dialect=dialect, psp_url=config.get("psp_url", "http://127.0.0.1:8420"),
-                                      scheme=config.get("scheme")),
+                                      scheme=config.get("scheme"), control_token=config.get("control_token")),
                         reconcile_after=float(config.get("reconcile_after", DEFAULT_RECONCILE_AFTER)))
     saved = saved_wiring(merchant)
     if saved is not None and saved.dialect == dialect:

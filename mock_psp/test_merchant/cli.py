@@ -47,9 +47,14 @@ Example:
 @click.option("--reconcile-after", type=float, default=900, show_default=True,
               help="Seconds an order may stay pending before the reconciliation sweep checks it.")
 @click.option("--public-url", default=None, help="The shop's URL as the provider should call it.")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="Also answer requests for this Host name (repeatable); 127.0.0.1, localhost, [::1] and the "
+                   "--public-url host always are. See docs/security.md.")
+@click.option("--control-token", envvar="MOCK_PSP_CONTROL_TOKEN", default=None,
+              help="The provider's control token, if it was started with one (env MOCK_PSP_CONTROL_TOKEN).")
 @click.pass_context
 def merchant(ctx, host, port, psp_url, dialect, namespace, scheme, govpay_auth, govpay_encryption, db,
-             reconcile_after, public_url) -> None:
+             reconcile_after, public_url, allowed_hosts, control_token) -> None:
     if ctx.invoked_subcommand is not None:
         return
     if dialect != GOVPAY_LK and (govpay_auth is not None or govpay_encryption is not None):
@@ -60,7 +65,8 @@ def merchant(ctx, host, port, psp_url, dialect, namespace, scheme, govpay_auth, 
     try:
         running = start(psp_url, dialect, host=host, port=port, db=db, namespace=namespace, scheme=scheme,
                         reconcile_after=reconcile_after, public_url=public_url, govpay_auth=govpay_auth,
-                        govpay_encryption=govpay_encryption)
+                        govpay_encryption=govpay_encryption, control_token=control_token,
+                        allowed_hosts=allowed_hosts)
     except ProvisionError as error:
         raise click.ClickException(str(error)) from error
     wiring = running.merchant.wiring

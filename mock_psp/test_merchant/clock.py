@@ -15,10 +15,12 @@ import requests
 
 
 class MerchantClock:
-    def __init__(self, psp_url: str, namespace: str | None):
+    def __init__(self, psp_url: str, namespace: str | None, control_token: str | None = None):
         self.psp_url = psp_url.rstrip("/")
         self.namespace = namespace
         self._session = requests.Session()
+        if control_token:
+            self._session.headers["X-Mock-Token"] = control_token
 
     def now(self) -> float:
         if not self.namespace:

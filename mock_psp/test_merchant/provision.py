@@ -54,13 +54,13 @@ def provision(merchant: Merchant, url: str, namespace: str | None = None, scheme
     scheme = scheme or old.scheme or old.dialect
     if scheme not in SCHEMES:
         raise ProvisionError(f"unknown signature scheme {scheme!r}; use one of {', '.join(SCHEMES)}")
-    psp = old.psp_url.rstrip("/")
-    ns = _namespace(psp, namespace or merchant.store.setting("namespace"), explicit=namespace is not None)
-    control = _control(psp, ns["id"])
+    psp, token = old.psp_url.rstrip("/"), old.control_token
+    ns = _namespace(psp, namespace or merchant.store.setting("namespace"), explicit=namespace is not None, token=token)
+    control = _control(psp, ns["id"], token)
     endpoint = _endpoint(control, f"{url}/webhooks/{old.dialect}", scheme, old.dialect)
     _allow_origin(control, url)
     wiring = Wiring(dialect=old.dialect, psp_url=psp, namespace=ns["id"], credentials=ns[old.dialect], scheme=scheme,
-                    secret=endpoint["secret"], url=url, endpoint_id=endpoint["id"])
+                    secret=endpoint["secret"], url=url, endpoint_id=endpoint["id"], control_token=token)
     merchant.store.save_settings({"namespace": ns["id"], "endpoint_id": endpoint["id"], "scheme": scheme,
                                   "dialect": old.dialect, "psp_url": psp, "url": url,
                                   "credentials": json.dumps(wiring.credentials), "secret": wiring.secret})
@@ -76,9 +76,9 @@ def _provision_govpay(merchant: Merchant, url: str, namespace: str | None, schem
                              "so --scheme does not apply")
     if auth is not None and auth not in GOVPAY_AUTH_TYPES:
         raise ProvisionError(f"unknown GovPay+ auth {auth!r}; use one of {', '.join(GOVPAY_AUTH_TYPES)}")
-    psp = old.psp_url.rstrip("/")
-    ns = _namespace(psp, namespace or merchant.store.setting("namespace"), explicit=namespace is not None)
-    control = _control(psp, ns["id"])
+    psp, token = old.psp_url.rstrip("/"), old.control_token
+    ns = _namespace(psp, namespace or merchant.store.setting("namespace"), explicit=namespace is not None, token=token)
+    control = _control(psp, ns["id"], token)
     settings = merchant.govpay.setup(url, ns["id"], auth, encryption)
     _ok(lambda: control.set_config({GOVPAY_LK_KEY: settings}), "set the namespace's GovPay+ settings")
     _allow_origin(control, url)
@@ -90,15 +90,15 @@ def _provision_govpay(merchant: Merchant, url: str, namespace: str | None, schem
                              "does it speak GovPay+?")
     auth = settings["auth"]["type"]
     wiring = Wiring(dialect=old.dialect, psp_url=psp, namespace=ns["id"], credentials=credentials, scheme=auth,
-                    secret=None, url=url, endpoint_id=None)
+                    secret=None, url=url, endpoint_id=None, control_token=token)
     merchant.store.save_settings({"namespace": ns["id"], "scheme": auth, "dialect": old.dialect, "psp_url": psp,
                                   "url": url, "credentials": json.dumps(credentials)})
     merchant.rewire(wiring)
     return wiring
 
 
-def _control(psp: str, namespace: str | None = None) -> Control:
-    return Control(psp, namespace, session=requests.Session(), timeout=10)
+def _control(psp: str, namespace: str | None = None, token: str | None = None) -> Control:
+    return Control(psp, namespace, session=requests.Session(), timeout=10, token=token)
 
 
 def _ok(call: Callable[[], Any], what: str) -> Any:
@@ -112,16 +112,19 @@ def _ok(call: Callable[[], Any], what: str) -> Any:
         raise ProvisionError(f"{what}: HTTP {error.status} {text[:300]}") from error
 
 
-def _namespace(psp: str, namespace_id: str | None, explicit: bool) -> dict:
+def _namespace(psp: str, namespace_id: str | None, explicit: bool, token: str | None = None) -> dict:
     if namespace_id:
         try:
-            return _control(psp).namespace_document(namespace_id)
-        except PspHttpError:
+            return _control(psp, token=token).namespace_document(namespace_id)
+        except PspHttpError as error:
+            if error.status == 401:
+                raise ProvisionError(f"the provider at {psp} needs its control token: give the merchant "
+                                     "--control-token (or MOCK_PSP_CONTROL_TOKEN)") from None
             if explicit:
                 raise ProvisionError(f"the provider at {psp} has no namespace {namespace_id}") from None
         except ProviderUnreachable as error:
             raise ProvisionError(f"cannot reach the provider at {psp}: {error.__cause__ or error}") from error
-    return _ok(lambda: _control(psp).create_namespace(), "create namespace")
+    return _ok(lambda: _control(psp, token=token).create_namespace(), "create namespace")
 
 
 def _endpoint(control: Control, webhook_url: str, scheme: str, dialect: str) -> dict:
@@ -142,7 +145,7 @@ def _allow_origin(control: Control, url: str) -> None:
 
 
 def saved_wiring(merchant: Merchant) -> Wiring | None:
-    """The wiring a previous run saved in this database, if any."""
+    """The wiring a previous run saved in this database, if any (with this run's control token)."""
     store = merchant.store
     credentials = store.setting("credentials")
     if not credentials:
@@ -150,4 +153,5 @@ def saved_wiring(merchant: Merchant) -> Wiring | None:
     return Wiring(dialect=store.setting("dialect") or merchant.wiring.dialect,
                   psp_url=store.setting("psp_url") or merchant.wiring.psp_url, namespace=store.setting("namespace"),
                   credentials=json.loads(credentials), scheme=store.setting("scheme"), secret=store.setting("secret"),
-                  url=store.setting("url"), endpoint_id=store.setting("endpoint_id"))
+                  url=store.setting("url"), endpoint_id=store.setting("endpoint_id"),
+                  control_token=merchant.wiring.control_token)

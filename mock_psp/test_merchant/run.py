@@ -64,11 +64,15 @@ class RunningMerchant:
 def start(psp_url: str, dialect: str, *, host: str = "127.0.0.1", port: int = 0, db: str = ":memory:",
           namespace: str | None = None, scheme: str | None = None, reconcile_after: float | None = None,
           public_url: str | None = None, govpay_auth: str | None = None,
-          govpay_encryption: bool | None = None) -> RunningMerchant:
+          govpay_encryption: bool | None = None, control_token: str | None = None,
+          allowed_hosts: list[str] | tuple[str, ...] = ()) -> RunningMerchant:
     """Start a merchant on a background thread and connect it to the provider at ``psp_url``.
 
-    ``govpay_auth`` (bearer | oauth2) and ``govpay_encryption`` apply to ``govpay-lk`` only."""
-    config = {"dialect": dialect, "psp_url": psp_url, "db": db, "scheme": scheme}
+    ``govpay_auth`` (bearer | oauth2) and ``govpay_encryption`` apply to ``govpay-lk`` only;
+    ``control_token`` is the provider's (if it has one), ``allowed_hosts`` the names the shop
+    answers for besides the loopback ones and its own URL's."""
+    config = {"dialect": dialect, "psp_url": psp_url, "db": db, "scheme": scheme, "control_token": control_token,
+              "allowed_hosts": list(allowed_hosts)}
     if reconcile_after is not None:
         config["reconcile_after"] = reconcile_after
     app = create_app(config)

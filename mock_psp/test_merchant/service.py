@@ -43,6 +43,8 @@ class Wiring:
     secret: str | None = None
     url: str | None = None  # where this merchant listens
     endpoint_id: str | None = None
+    # The provider's control token, if it was started with one; never saved in the shop's database.
+    control_token: str | None = None
 
 
 class Merchant:
@@ -50,7 +52,7 @@ class Merchant:
         self.store = store
         self.wiring = wiring
         self.reconcile_after = reconcile_after
-        self.clock = MerchantClock(wiring.psp_url, wiring.namespace)
+        self.clock = MerchantClock(wiring.psp_url, wiring.namespace, wiring.control_token)
         self.client = CLIENTS[wiring.dialect](self._api_base(), wiring.credentials) if wiring.credentials else None
         self.webhooks = Receiver(self)
         self.govpay = GovpayLk(self)  # GovPay+'s calls to the shop (presentment, update, OAuth2 tokens)
@@ -60,7 +62,7 @@ class Merchant:
 
     def rewire(self, wiring: Wiring) -> None:
         self.wiring = wiring
-        self.clock = MerchantClock(wiring.psp_url, wiring.namespace)
+        self.clock = MerchantClock(wiring.psp_url, wiring.namespace, wiring.control_token)
         self.client = CLIENTS[wiring.dialect](self._api_base(), wiring.credentials)
 
     @property

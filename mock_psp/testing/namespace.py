@@ -47,7 +47,7 @@ class Namespace:
         self.data = data
         self.id: str = data["id"]
         self.http = requests.Session()
-        self.client = Control(self.psp_url, self.id, session=self.http)
+        self.client = Control(self.psp_url, self.id, session=self.http, token=server.token)
         self._wired: dict[str, Any] = {}
         self._sessions: list[requests.Session] = []
 

@@ -21,8 +21,9 @@ class PspServer:
     merchant the first time it is asked for.
     """
 
-    def __init__(self, url: str | None = None, errors: ServerErrorLog | None = None):
+    def __init__(self, url: str | None = None, errors: ServerErrorLog | None = None, token: str | None = None):
         self._harness = None
+        self.token = token if url is not None else None  # the in-process provider has none
         self._merchants: dict[str, Any] = {}
         self._browser = None
         self.errors = errors
@@ -39,7 +40,7 @@ class PspServer:
                 raise
             url = self._harness.psp_url
         self.url = url.rstrip("/")
-        self.control = Control(self.url)
+        self.control = Control(self.url, token=self.token)
         self.external = self._harness is None
         if self.external:
             try:
@@ -64,7 +65,7 @@ class PspServer:
         if dialect not in self._merchants:
             from ..test_merchant.run import start
 
-            self._merchants[dialect] = start(self.url, dialect, host=HOST, port=0)
+            self._merchants[dialect] = start(self.url, dialect, host=HOST, port=0, control_token=self.token)
         return self._merchants[dialect]
 
     def create_namespace(self, **body) -> dict:
