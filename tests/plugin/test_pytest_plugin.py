@@ -383,6 +383,33 @@ def test_a_running_provider_can_be_given_with_psp_url(pytester):
         harness.stop()
 
 
+def test_a_running_provider_with_a_control_token_is_used_with_psp_control_token(pytester, monkeypatch):
+    from mock_psp.harness import start_harness
+
+    monkeypatch.delenv("MOCK_PSP_CONTROL_TOKEN", raising=False)
+    harness = start_harness({"db": ":memory:", "port": 0, "background": True, "control_token": "t0k"},
+                            dialect=None)
+    try:
+        pytester.makepyfile(test_locked="""
+            def test_locked(psp_namespace, psp_clock, psp_merchant, psp_run_scenario, psp_deliveries):
+                psp_clock.advance("1m")
+                assert psp_merchant.create_order(500, card="4242424242424242")["state"] == "paid"
+                assert psp_run_scenario("hs-card-happy-path").passed
+        """)
+        result = pytester.runpytest("-p", "no:cacheprovider", "--psp-url", harness.psp_url,
+                                    "--psp-control-token", "t0k")
+        result.assert_outcomes(passed=1)
+        monkeypatch.setenv("MOCK_PSP_CONTROL_TOKEN", "t0k")
+        result = pytester.runpytest("-p", "no:cacheprovider", "--psp-url", harness.psp_url)
+        result.assert_outcomes(passed=1)
+        monkeypatch.delenv("MOCK_PSP_CONTROL_TOKEN")
+        result = pytester.runpytest("-p", "no:cacheprovider", "--psp-url", harness.psp_url)
+        result.assert_outcomes(errors=1)
+        result.stdout.fnmatch_lines(["*401*X-Mock-Token*"])
+    finally:
+        harness.stop()
+
+
 SNAPSHOTS = '''
 from pathlib import Path
 
