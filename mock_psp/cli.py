@@ -189,7 +189,7 @@ def up_banner(harness) -> str:
     for other in harness.provider.dialects.values():
         lines.append(f"    {other.title}")
         lines += ["  " + line for line in other.client.banner(_keys_shown(default, other, harness.psp_url))]
-    lines += ["", "Press Ctrl-C to stop."]
+    lines += [*access_lines(harness.provider.settings), "", "Press Ctrl-C to stop."]
     return "\n".join(lines)
 
 
