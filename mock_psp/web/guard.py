@@ -80,7 +80,8 @@ def check_hosts(app: Flask, names: frozenset[str]) -> None:
 
     @app.before_request
     def refuse_unknown_hosts():
-        if hostname(request.host) not in names:
+        # No Host header at all (an HTTP/1.0 probe) is no browser's: DNS rebinding always sends one.
+        if "HTTP_HOST" in request.environ and hostname(request.host) not in names:
             return host_refusal(request.host)
         return None
 
