@@ -60,6 +60,8 @@ def run(paths, tags, junit_file, psp_url, merchant_url, artifacts, control_token
     from .report import progress_line
     from .report import summary
     from .report import write_junit
+    from ..client.control import RemoteError
+    from ..test_merchant.provision import ProvisionError
     from .runner import Runner
 
     try:
@@ -73,16 +75,20 @@ def run(paths, tags, junit_file, psp_url, merchant_url, artifacts, control_token
         sys.exit(2)
     started = time.monotonic()
     outcomes = []
-    with Runner(psp_url=psp_url, merchant_urls=list(merchant_url), artifacts=Path(artifacts),
-                control_token=control_token) as runner:
-        click.echo(f"Running {len(chosen)} scenario(s) against {runner.psp_url}")
-        for scenario in chosen:
-            outcome = runner.run(scenario)
-            outcomes.append(outcome)
-            click.echo(progress_line(outcome))
-            if not outcome.passed:
-                click.echo(failure_text(outcome))
-            sys.stdout.flush()
+    try:
+        with Runner(psp_url=psp_url, merchant_urls=list(merchant_url), artifacts=Path(artifacts),
+                    control_token=control_token) as runner:
+            click.echo(f"Running {len(chosen)} scenario(s) against {runner.psp_url}")
+            for scenario in chosen:
+                outcome = runner.run(scenario)
+                outcomes.append(outcome)
+                click.echo(progress_line(outcome))
+                if not outcome.passed:
+                    click.echo(failure_text(outcome))
+                sys.stdout.flush()
+    except (ProvisionError, RemoteError) as error:  # the provider refused the set-up (a control token?)
+        click.echo(f"Could not run: {error}", err=True)
+        sys.exit(2)
     wall = time.monotonic() - started
     click.echo("")
     click.echo(summary(outcomes, wall))

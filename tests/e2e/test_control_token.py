@@ -113,3 +113,32 @@ def test_the_test_merchant_provisions_its_namespace_with_the_token(provider, tmp
         assert [e["url"] for e in endpoints["data"]] == [f"{shop.url}/webhooks/hyperswitch"]
     finally:
         shop.stop()
+
+
+def test_the_scenario_runner_takes_the_token_for_a_given_provider(provider):
+    from pathlib import Path
+
+    import mock_psp.scenarios
+
+    happy = Path(mock_psp.scenarios.__file__).parent / "catalog" / "hs-card-happy-path.yaml"
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["scenarios", "run", str(happy), "--psp-url", provider],
+                            env={"MOCK_PSP_CONTROL_TOKEN": None})
+    assert refused.exit_code == 2 and "Could not run" in refused.output and "401" in refused.output
+    assert "Traceback" not in refused.output
+    passed = runner.invoke(cli, ["scenarios", "run", str(happy), "--psp-url", provider, "--control-token", TOKEN])
+    assert passed.exit_code == 0, passed.output
+
+
+def test_mock_psp_up_hands_the_token_to_its_merchant():
+    from mock_psp.config import Settings
+    from mock_psp.harness import start_harness
+
+    harness = start_harness(Settings(db=":memory:", port=0, control_token=TOKEN), dialect="govuk")
+    try:
+        order = requests.post(f"{harness.shop_url}/_merchant/orders", timeout=30,
+                              json={"amount": 1450, "currency": "GBP", "card": "4444333322221111"}).json()
+        assert order["state"] == "paid"
+        assert requests.get(f"{harness.psp_url}/_mock/namespaces", timeout=10).status_code == 401
+    finally:
+        harness.stop()
