@@ -56,12 +56,12 @@ Examples:
 @click.option("--control-token", envvar="MOCK_PSP_CONTROL_TOKEN", default=None, metavar="TOKEN",
               help="With --psp-url: that provider's control token, if it has one (env MOCK_PSP_CONTROL_TOKEN).")
 def run(paths, tags, junit_file, psp_url, merchant_url, artifacts, control_token) -> None:
+    from ..client.control import RemoteError
+    from ..test_merchant.provision import ProvisionError
     from .report import failure_text
     from .report import progress_line
     from .report import summary
     from .report import write_junit
-    from ..client.control import RemoteError
-    from ..test_merchant.provision import ProvisionError
     from .runner import Runner
 
     try:

@@ -391,20 +391,22 @@ def test_a_running_provider_with_a_control_token_is_used_with_psp_control_token(
                             dialect=None)
     try:
         pytester.makepyfile(test_locked="""
-            def test_locked(psp_namespace, psp_clock, psp_merchant, psp_run_scenario, psp_deliveries):
+            def test_locked(psp_namespace, psp_clock, psp_merchant):
                 psp_clock.advance("1m")
                 assert psp_merchant.create_order(500, card="4242424242424242")["state"] == "paid"
+
+            def test_scenario(psp_run_scenario):
                 assert psp_run_scenario("hs-card-happy-path").passed
         """)
         result = pytester.runpytest("-p", "no:cacheprovider", "--psp-url", harness.psp_url,
                                     "--psp-control-token", "t0k")
-        result.assert_outcomes(passed=1)
+        result.assert_outcomes(passed=2)
         monkeypatch.setenv("MOCK_PSP_CONTROL_TOKEN", "t0k")
         result = pytester.runpytest("-p", "no:cacheprovider", "--psp-url", harness.psp_url)
-        result.assert_outcomes(passed=1)
+        result.assert_outcomes(passed=2)
         monkeypatch.delenv("MOCK_PSP_CONTROL_TOKEN")
         result = pytester.runpytest("-p", "no:cacheprovider", "--psp-url", harness.psp_url)
-        result.assert_outcomes(errors=1)
+        result.assert_outcomes(errors=2)
         result.stdout.fnmatch_lines(["*401*X-Mock-Token*"])
     finally:
         harness.stop()
