@@ -40,6 +40,7 @@ from ..domain.cards import luhn_valid
 from ..domain.errors import DomainError
 from ..domain.payments import CardInput
 from ..domain.payments import PaymentMethodInput
+from ..domain.urls import is_web_url
 from ..runtime.clock import to_datetime
 from . import adapters as a
 
@@ -334,6 +335,8 @@ def done(sid: str):
     if visit.embedded:
         return _page("result.html", 200, visit, **context, message=_message(kind or a.CLOSED, adapter, payment, visit))
     finish = adapter.finish_url(payment, namespace, _provider().base_url())
+    if finish and not is_web_url(finish):  # never a Location that is not a web page (javascript:, data:)
+        finish = None
     if kind == a.SUCCEEDED or not adapter.shows_failures:
         return redirect(finish, code=303) if finish else _page("result.html", 200, visit, **context, message=None)
     return _page("result.html", 200, visit, **context, message=None, finish=finish)
