@@ -276,3 +276,23 @@ def test_govuk_takes_the_last_of_a_field_given_twice_as_jackson_does(gov, app):
             '"return_url": "https://s.example/r"}')
     reply = raw(app, "POST", "/govuk/v1/payments", body, gov_key(gov))
     assert reply.status_code == 201 and reply.get_json()["amount"] == 2500
+
+
+# -- integers past their Rust type ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value, detail", [
+    (2**63, "invalid value: integer `9223372036854775808`, expected u32"),
+    (2**64, "invalid type: floating point `1.8446744073709552e+19`, expected u32"),
+])
+def test_a_hyperswitch_session_expiry_past_u32_is_a_deserialize_error(hs, value, detail):
+    reply = hs.create(session_expiry=value)
+    assert reply.status == 400 and reply.error["code"] == "IR_06", reply.json
+    assert reply.error["message"] == f"Json deserialize error: {detail}"
+
+
+@pytest.mark.parametrize("field", ["limit", "offset"])
+def test_the_hyperswitch_events_list_refuses_a_limit_past_u32(hs, app, field):
+    reply = raw(app, "POST", f"/hyperswitch/events/{hs.namespace['hyperswitch']['merchant_id']}",
+                json.dumps({field: 2**63}), {"api-key": "test_admin"})
+    assert serde_error(reply).endswith(f"integer `{2**63}`, expected u32")

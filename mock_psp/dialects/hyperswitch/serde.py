@@ -68,18 +68,31 @@ def boolean(value: Any) -> bool:
     return value
 
 
+I64 = (-(2**63), 2**63 - 1)
+U32 = (0, 2**32 - 1)
+U64_MAX = 2**64 - 1
+
+
+def _within(value: int, bounds: tuple[int, int], expected: str) -> int:
+    """serde_json's integer range checks: past u64 it has read a float, within u64 an integer."""
+    low, high = bounds
+    if low <= value <= high:
+        return value
+    if not -(2**63) <= value <= U64_MAX:
+        raise Mismatch(f"invalid type: floating point `{float(value)!r}`, expected {expected}")
+    raise Mismatch(f"invalid value: integer `{value}`, expected {expected}")
+
+
 def integer(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _type_error(value, "i64")
-    return value
+    return _within(value, I64, "i64")
 
 
 def unsigned(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _type_error(value, "u32")
-    if value < 0:
-        raise Mismatch(f"invalid value: integer `{value}`, expected u32")
-    return value
+    return _within(value, U32, "u32")
 
 
 def amount(value: Any) -> int:
@@ -87,7 +100,7 @@ def amount(value: Any) -> int:
         raise _type_error(value, "i64")
     if value < 0:
         raise Mismatch(f"invalid value: integer `{value}`, expected a positive integer")
-    return value
+    return _within(value, I64, "i64")
 
 
 def obj(value: Any) -> dict:
