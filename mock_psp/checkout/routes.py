@@ -38,6 +38,7 @@ from ..domain.cards import card_network
 from ..domain.cards import digits_only
 from ..domain.cards import luhn_valid
 from ..domain.errors import DomainError
+from ..domain.numbers import is_ascii_digits
 from ..domain.payments import CardInput
 from ..domain.payments import PaymentMethodInput
 from ..domain.urls import is_web_url
@@ -221,11 +222,13 @@ def _card_from(form, now_ms: int, book: outcomes.CardBook) -> tuple[dict, dict, 
         problems["card_number"] = "Enter a valid card number"
     month, _, year = values["expiry"].replace(" ", "").partition("/")
     now = to_datetime(now_ms)
-    valid_expiry = month.isdigit() and year.isdigit() and 1 <= int(month) <= 12 and len(year) in (2, 4)
+    # ASCII digits only: "¹".isdigit() is true and int("¹") raises; "３５" would pass as 35.
+    valid_expiry = (is_ascii_digits(month) and is_ascii_digits(year) and len(month) <= 2 and 1 <= int(month) <= 12
+                    and len(year) in (2, 4))
     full_year = (int(year) + (2000 if len(year) == 2 else 0)) if valid_expiry else 0
     if not valid_expiry or (full_year, int(month)) < (now.year, now.month):
         problems["expiry"] = "Enter a valid expiry date"
-    if not (values["cvc"].isdigit() and 3 <= len(values["cvc"]) <= 4):
+    if not (is_ascii_digits(values["cvc"]) and 3 <= len(values["cvc"]) <= 4):
         problems["cvc"] = "Enter a valid card security code"
     if not values["cardholder_name"]:
         problems["cardholder_name"] = "Enter the name as it appears on the card"

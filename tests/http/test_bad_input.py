@@ -296,3 +296,18 @@ def test_the_hyperswitch_events_list_refuses_a_limit_past_u32(hs, app, field):
     reply = raw(app, "POST", f"/hyperswitch/events/{hs.namespace['hyperswitch']['merchant_id']}",
                 json.dumps({field: 2**63}), {"api-key": "test_admin"})
     assert serde_error(reply).endswith(f"integer `{2**63}`, expected u32")
+
+
+# -- the hosted checkout's card form ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field, value", [("expiry", "¹2/35"), ("expiry", "12/３５"), ("cvc", "１２３"),
+                                          ("card_number", "４４４４３３３３２２２２１１１１")])
+def test_the_card_form_shows_a_problem_for_digits_in_another_script(gov, app, field, value):
+    from tests.support.govuk_pages import CARD
+    from tests.support.govuk_pages import Browser
+
+    created = gov.create(amount=1000, reference="R", description="d", return_url="https://service.example/r").json
+    page = Browser(app.test_client()).submit_card(created["_links"]["next_url"]["href"], {**CARD, field: value})
+    assert page.status == 400 and not page.has("confirm-button"), (page.status, page.html[:300])
+    assert f'id="{field}"' in page.html and 'aria-invalid="true"' in page.html
