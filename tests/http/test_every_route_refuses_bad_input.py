@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 from urllib.parse import urlencode
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import HealthCheck
@@ -518,6 +519,7 @@ def test_route_refuses_attack_cleanly(provider_app, merchant_apps, ctx, route, a
 # bodies and query strings from the shapes that broke them before: Unicode digits ("¹", "４"), numbers
 # past every bound (2^63, 4,301 digits, 1e400, NaN), lone surrogates ("\ud800"), duplicate keys.
 # Fixed seed; MOCK_PSP_FUZZ_EXAMPLES examples per route (default 30: enough to find "?status=¹"); -m fuzz.
+# The hosted checkout's card form gets the same on a fresh session per example (it found "¹/35").
 
 FUZZED_PREFIXES = ("/_mock/", "/govpay-lk/", "/_merchant/", "/oauth/")
 FUZZ_EXAMPLES = int(os.environ.get("MOCK_PSP_FUZZ_EXAMPLES", "30"))
@@ -555,6 +557,49 @@ def _encode(value: Any, duplicate: str | None) -> bytes:
 
 FUZZ_ROUTES = [pytest.param(route, id=str(route)) for route in ROUTES
                if route.rule.startswith(FUZZED_PREFIXES) and not route.rule.startswith("/_mock/ui/static")]
+# The hosted checkout's forms, each example on a session of its own (its cookie in the same client).
+CHECKOUT_ROUTES = [pytest.param(route, id=str(route)) for route in ROUTES
+                   if route.rule.startswith("/checkout/<sid>") and route.method == "POST"]
+FORM_FIELDS = ("card_number", "expiry", "cvc", "cardholder_name", "address_line1", "address_city", "address_postcode",
+               "address_country", "bank", "method", "result", "email")
+digit_like = st.sampled_from(("12", "35", "123", "4242424242424242", *NUMBER_TEXTS))
+form_values = st.one_of(digit_like, st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=20))
+CARD_FIELDS = ("card_number", "expiry", "cvc", "cardholder_name")
+forms = st.fixed_dictionaries(
+    {"card_number": form_values, "cvc": form_values, "cardholder_name": form_values,
+     "expiry": st.one_of(st.builds("{}/{}".format, digit_like, digit_like), form_values)},  # "¹/35", "12/1e400"
+    optional={name: form_values for name in FORM_FIELDS if name not in CARD_FIELDS})
+
+
+def _checkout_session(client, ctx: Context) -> str:
+    """A fresh GOV.UK payment's checkout session id, its cookie set in ``client``."""
+    made = client.post("/govuk/v1/payments", headers={"Authorization": f"Bearer {ctx.keys['govuk']}"}, json={
+        "amount": 1000, "reference": "R", "description": "d", "return_url": "https://service.example/r"}).get_json()
+    reply = client.get(urlsplit(made["_links"]["next_url"]["href"]).path)
+    while reply.status_code in (302, 303) and "/checkout/" not in reply.headers["Location"]:
+        reply = client.get(urlsplit(reply.headers["Location"]).path)
+    return re.search(r"/checkout/([^/?]+)", reply.headers["Location"])[1]
+
+
+@pytest.mark.fuzz
+@pytest.mark.parametrize("route", CHECKOUT_ROUTES)
+def test_checkout_form_answers_random_fields_with_a_page(provider_app, ctx, route):
+    client = provider_app.test_client()
+
+    @settings(max_examples=FUZZ_EXAMPLES, derandomize=True, deadline=None, database=None,
+              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(form=forms)
+    def attack(form):
+        session = Context(keys=ctx.keys, known={**ctx.known, "sid": _checkout_session(client, ctx)})
+        request = Request(path_ids="known", body=urlencode(form).encode(),
+                          content_type="application/x-www-form-urlencoded")
+        reply = send(client, route, request, session)
+        assert 100 <= reply.status_code < 500, f"{reply.status_code} for {form!r}: {reply.data[:300]!r}"
+        assert not TRACEBACK.search(reply.data), reply.data[:500]
+        if reply.status_code >= 400:
+            envelope_for(route)(reply)
+
+    attack()
 
 
 @pytest.mark.fuzz
