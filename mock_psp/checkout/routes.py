@@ -38,8 +38,10 @@ from ..domain.cards import card_network
 from ..domain.cards import digits_only
 from ..domain.cards import luhn_valid
 from ..domain.errors import DomainError
+from ..domain.numbers import is_ascii_digits
 from ..domain.payments import CardInput
 from ..domain.payments import PaymentMethodInput
+from ..domain.urls import is_web_url
 from ..runtime.clock import to_datetime
 from . import adapters as a
 
@@ -220,11 +222,13 @@ def _card_from(form, now_ms: int, book: outcomes.CardBook) -> tuple[dict, dict, 
         problems["card_number"] = "Enter a valid card number"
     month, _, year = values["expiry"].replace(" ", "").partition("/")
     now = to_datetime(now_ms)
-    valid_expiry = month.isdigit() and year.isdigit() and 1 <= int(month) <= 12 and len(year) in (2, 4)
+    # ASCII digits only: "¹".isdigit() is true and int("¹") raises; "３５" would pass as 35.
+    valid_expiry = (is_ascii_digits(month) and is_ascii_digits(year) and len(month) <= 2 and 1 <= int(month) <= 12
+                    and len(year) in (2, 4))
     full_year = (int(year) + (2000 if len(year) == 2 else 0)) if valid_expiry else 0
     if not valid_expiry or (full_year, int(month)) < (now.year, now.month):
         problems["expiry"] = "Enter a valid expiry date"
-    if not (values["cvc"].isdigit() and 3 <= len(values["cvc"]) <= 4):
+    if not (is_ascii_digits(values["cvc"]) and 3 <= len(values["cvc"]) <= 4):
         problems["cvc"] = "Enter a valid card security code"
     if not values["cardholder_name"]:
         problems["cardholder_name"] = "Enter the name as it appears on the card"
@@ -334,6 +338,8 @@ def done(sid: str):
     if visit.embedded:
         return _page("result.html", 200, visit, **context, message=_message(kind or a.CLOSED, adapter, payment, visit))
     finish = adapter.finish_url(payment, namespace, _provider().base_url(request.host_url))
+    if finish and not is_web_url(finish):  # never a Location that is not a web page (javascript:, data:)
+        finish = None
     if kind == a.SUCCEEDED or not adapter.shows_failures:
         return redirect(finish, code=303) if finish else _page("result.html", 200, visit, **context, message=None)
     return _page("result.html", 200, visit, **context, message=None, finish=finish)

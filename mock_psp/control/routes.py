@@ -19,7 +19,6 @@ Who may call (docs/security.md):
 from __future__ import annotations
 
 import hmac
-import json
 from typing import Any
 
 from flask import Blueprint
@@ -29,7 +28,9 @@ from flask import jsonify
 from flask import request
 
 from ..domain import durations
+from ..domain import jsontext
 from ..domain import namespaces
+from ..domain import numbers
 from ..domain import outcomes
 from ..domain import payments
 from ..domain import snapshots
@@ -212,10 +213,12 @@ def _json_body(allowed: tuple[str, ...] | None) -> dict[str, Any]:
     raw = request.get_data(cache=True)
     if not raw.strip():
         return {}
-    try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):  # not JSON (or not UTF-8), or nested too deep to parse
-        data = None
+    try:  # strict: no NaN, no 1e400, no 4,301-digit number, no lone surrogate ("\ud800")
+        data = jsontext.loads(raw)
+    except DomainError as refused:
+        plain = refused["reason"] in (jsontext.SYNTAX, jsontext.NOT_UTF8, jsontext.TOO_DEEP)
+        why = "" if plain else f" ({refused.message})"
+        raise ControlError(400, "bad_request", "The body must be a JSON object" + why) from None
     if not isinstance(data, dict):
         raise ControlError(400, "bad_request", "The body must be a JSON object")
     unknown = sorted(set(data) - set(allowed)) if allowed is not None else []
@@ -467,9 +470,9 @@ def delete_webhook_endpoint(endpoint_id: str):
 
 def _query_limit(default: int = 100, most: int = 1000) -> tuple[int, int]:
     try:
-        limit = int(request.args.get("limit", default))
-        offset = int(request.args.get("offset", 0))
-    except ValueError:
+        limit = numbers.parse_int(request.args.get("limit", str(default)), "limit")
+        offset = numbers.parse_int(request.args.get("offset", "0"), "offset")
+    except DomainError:
         raise ControlError(400, "bad_request", "limit and offset must be whole numbers") from None
     if not 1 <= limit <= most or offset < 0:
         raise ControlError(400, "bad_request", f"limit must be 1..{most} and offset >= 0")
@@ -552,11 +555,13 @@ def list_requests():
     """The dialect API calls this namespace received, newest first (?method=&path=&status=&limit=)."""
     limit, _ = _query_limit(default=50, most=journal.PER_NAMESPACE)
     status = request.args.get("status")
-    if status is not None and not status.isdigit():
-        raise ControlError(400, "bad_request", "status must be an HTTP status code")
+    try:
+        status = numbers.parse_int(status, "status", 0, 999) if status else None
+    except DomainError:
+        raise ControlError(400, "bad_request", "status must be an HTTP status code") from None
     entries = _provider().journal.entries(_journal_key(), limit, method=request.args.get("method"),
                                           path_contains=request.args.get("path"),
-                                          status=int(status) if status else None)
+                                          status=status)
     return jsonify({"data": [journal_json(e) for e in entries]})
 
 

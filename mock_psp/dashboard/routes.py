@@ -32,6 +32,7 @@ from ..domain import agreements
 from ..domain import durations
 from ..domain import mandates
 from ..domain import namespaces
+from ..domain import numbers
 from ..domain import payments
 from ..domain import refunds
 from ..domain import snapshots
@@ -361,9 +362,10 @@ def _amount(text: str | None) -> int | None:
     text = (text or "").strip()
     if not text:
         return None
-    if not text.isdigit() or int(text) <= 0:
-        raise ValueError(f"{text!r} is not an amount in minor units (e.g. 1500 for 15.00)")
-    return int(text)
+    try:
+        return numbers.parse_int(text, "amount", 1, numbers.INT64_MAX)
+    except DomainError:
+        raise ValueError(f"{text!r} is not an amount in minor units (e.g. 1500 for 15.00)") from None
 
 
 def _page_number() -> int:
@@ -372,9 +374,10 @@ def _page_number() -> int:
 
 
 def _int(text: str | None, default: int) -> int:
+    """A whole number from the query; the default when it is not one (ASCII digits, at most 18 of them)."""
     try:
-        return int(text) if text else default
-    except ValueError:
+        return numbers.parse_int(text, "number", max_digits=18) if text else default
+    except DomainError:
         return default
 
 

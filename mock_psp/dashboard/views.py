@@ -7,6 +7,8 @@ from typing import Any
 
 from ..checkout.adapters import money as checkout_money
 from ..domain import jobs
+from ..domain import jsontext
+from ..domain import numbers
 from ..domain import payments as p
 from ..domain import refunds
 from ..domain.errors import DomainError
@@ -163,11 +165,10 @@ def settings_form(config: dict, faults: dict, api: dict) -> dict:
 
 
 def _number(field: str, text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
+    try:  # a plain decimal: float() would take "inf", "nan", "1e400" and "１"
+        return numbers.parse_number(text, field, -10**12, 10**12)
+    except DomainError:
         raise FormError(field, f"{text!r} is not a number") from None
-    return int(value) if value.is_integer() else value
 
 
 def _numbers(field: str, text: str) -> list[float]:
@@ -202,8 +203,8 @@ def parse_settings(values: dict) -> tuple[dict, dict, dict]:
     seed = values.get("seed", "")
     if seed:
         try:
-            config["seed"] = int(seed)
-        except ValueError:
+            config["seed"] = numbers.parse_int(seed.strip(), "seed", signed=True)
+        except DomainError:
             raise FormError("seed", f"{seed!r} is not a whole number") from None
     faults: dict[str, Any] = {k: _number(f"fault_{k}", values.get(f"fault_{k}", "0")) for k in FAULT_NUMBERS}
     faults["drop_mode"] = values.get("fault_drop_mode", "failed")
@@ -306,9 +307,10 @@ def journal_row(entry) -> dict:
 def readable_body(text: str) -> str:
     """JSON laid out for reading; anything else (a cut or non-JSON body) as it came."""
     try:
-        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        laid_out = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
     except (ValueError, RecursionError):
         return text
+    return jsontext.escape_lone_surrogates(laid_out)  # "\ud800" in a body: shown as sent, never a 500
 
 
 def saved_card_text(card: dict | None) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .numbers import is_ascii_digits
+
 # (network, prefixes as ranges of the leading digits) — checked longest first.
 _NETWORK_RANGES: list[tuple[str, int, int, int]] = [
     # network, prefix length, low, high
@@ -30,7 +32,7 @@ def digits_only(number: str) -> str:
 
 
 def luhn_valid(number: str) -> bool:
-    if not number.isdigit() or not 8 <= len(number) <= 19:
+    if not is_ascii_digits(number) or not 8 <= len(number) <= 19:  # "４２４２…" is not a card number
         return False
     total = 0
     for index, ch in enumerate(reversed(number)):
@@ -44,6 +46,8 @@ def luhn_valid(number: str) -> bool:
 
 
 def card_network(number: str) -> str | None:
+    if not is_ascii_digits(number):
+        return None
     for network, length, low, high in sorted(_NETWORK_RANGES, key=lambda r: -r[1]):
         if len(number) >= length and low <= int(number[:length]) <= high:
             return network

@@ -22,6 +22,7 @@ from ..client.control import PspHttpError
 from ..client.control import parse_time
 from ..dialects import registry
 from ..domain import durations
+from ..domain.numbers import is_ascii_digits
 from .browser import BrowserUnavailable
 from .loader import Scenario
 from .loader import Step
@@ -146,7 +147,7 @@ class Run:
         for part in path:
             if isinstance(value, dict) and part in value:
                 value = value[part]
-            elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            elif isinstance(value, list) and is_ascii_digits(part) and int(part) < len(value):  # not "¹"
                 value = value[int(part)]
             else:
                 raise StepFailed(f"${{{reference}}}: {part!r} is not in the saved value", found=_short(value))

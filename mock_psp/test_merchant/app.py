@@ -12,7 +12,6 @@ has a URL (``test_merchant.run.start`` does both).
 
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Any
 from urllib.parse import urlencode
@@ -29,6 +28,7 @@ from flask import url_for
 from werkzeug.exceptions import HTTPException
 
 from . import guard
+from . import strict
 from .govpay_lk import MAX_TOKEN_REQUEST_BYTES
 from .orders import OrderError
 from .provision import saved_wiring
@@ -164,8 +164,8 @@ def _security_headers(response):
 def _json_body(allowed: tuple[str, ...]) -> dict:
     raw = request.get_data()
     try:
-        data = json.loads(raw) if raw else {}
-    except (ValueError, RecursionError):  # not JSON (or not UTF-8), or nested too deep to parse
+        data = strict.loads(raw) if raw else {}
+    except strict.NotJson:  # not JSON (or not UTF-8), nested too deep, NaN, 1e400, "\ud800"
         data = None
     if not isinstance(data, dict):
         raise OrderError(400, "bad_request", "the body must be a JSON object")
@@ -359,10 +359,9 @@ def order_history():
 def refund_from_page(order_id: str):
     merchant = _merchant()
     raw = request.form.get("amount", "").strip()
-    try:
-        amount = round(float(raw) * 100) if raw else None
-    except ValueError:
-        return redirect(url_for("shop.order_history", problem=f"{raw!r} is not an amount"), code=303)
+    amount = strict.amount_minor(raw) if raw else None  # float() would take "inf", "nan" and "1e400"
+    if raw and not amount:
+        return redirect(url_for("shop.order_history", problem=f"{raw!r} is not an amount (e.g. 12.50)"), code=303)
     try:
         order = merchant.refund(order_id, amount)
     except OrderError as error:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from . import strict
 from .psp.base import CANCELLED
 from .psp.base import FAILED
 from .psp.base import PAID
@@ -203,7 +204,7 @@ def open_refund(db: Database, order_id: str, amount: object, now: float) -> tupl
     """Phase 1 of a refund: a pending row, the order to refund_pending. ``amount`` None means
     all that is left. Returns the refund and the amount that was available before it
     (GOV.UK's refund_amount_available)."""
-    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0):
+    if amount is not None and not strict.is_amount(amount):
         raise OrderError(400, "invalid_amount", "amount must be a positive integer (minor units)")
     order = get_order(db, order_id)
     if order["payment_state"] != PAID or order["state"] == REFUNDED:

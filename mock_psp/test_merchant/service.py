@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from . import orders as o
+from . import strict
 from .clock import MerchantClock
 from .govpay_lk import GovpayLk
 from .psp.base import PaymentTruth
@@ -81,8 +82,9 @@ class Merchant:
         """Create an order and its payment at the provider. With a card, pay at once by API.
 
         Returns the order and whether it was new (False: the idempotency key was seen before)."""
-        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-            raise o.OrderError(400, "invalid_amount", "amount must be a positive integer (minor units)")
+        if not strict.is_amount(amount):  # 2^63 would not even fit the shop's database
+            raise o.OrderError(400, "invalid_amount", "amount must be a positive integer (minor units), at most "
+                                                      f"{strict.MAX_AMOUNT}")
         if not isinstance(currency, str) or not CURRENCY.match(currency):
             raise o.OrderError(400, "invalid_currency", "currency must be a three-letter ISO 4217 code, e.g. GBP")
         if description is not None and not isinstance(description, str):
@@ -225,8 +227,8 @@ def parse_card(card: object) -> dict:
         raise o.OrderError(400, "invalid_card", f"unknown card field(s): {', '.join(sorted(unknown))}")
     number = card["number"].replace(" ", "")
     expiry = card.get("expiry", "12/34")
-    match = re.fullmatch(r"(\d{2})/(\d{2})", expiry) if isinstance(expiry, str) else None
-    if not number.isdigit() or match is None:
+    match = re.fullmatch(r"([0-9]{2})/([0-9]{2})", expiry) if isinstance(expiry, str) else None
+    if not strict.ascii_digits(number) or match is None:
         raise o.OrderError(400, "invalid_card", "card number must be digits and expiry MM/YY")
     cvc, name = card.get("cvc", "123"), card.get("name", "Test Cardholder")
     if not isinstance(cvc, str) or not isinstance(name, str):

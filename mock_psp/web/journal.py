@@ -17,6 +17,8 @@ from collections import deque
 from dataclasses import asdict
 from dataclasses import dataclass
 
+from ..domain.jsontext import escape_lone_surrogates
+
 PER_NAMESPACE = 500
 UNMATCHED = "unmatched"
 BODY_CHARS = 8192
@@ -67,6 +69,14 @@ def excerpt(data: bytes) -> str:
     return text + (f"… ({len(data)} bytes in all)" if len(data) > BODY_CHARS else "")
 
 
+def _safe(value):
+    if isinstance(value, str):
+        return escape_lone_surrogates(value)
+    if isinstance(value, dict):
+        return {_safe(k): _safe(v) for k, v in value.items()}
+    return value
+
+
 class RequestJournal:
     def __init__(self, per_namespace: int = PER_NAMESPACE):
         self._per_namespace = per_namespace
@@ -76,6 +86,9 @@ class RequestJournal:
 
     def record(self, namespace_id: str | None, **fields) -> Entry:
         key = namespace_id or UNMATCHED
+        # Stored as text that always encodes: a lone surrogate a handler let through (a decoded
+        # "\ud800") would otherwise make every page that shows this entry fail, until a restart.
+        fields = {name: _safe(value) for name, value in fields.items()}
         with self._lock:
             entry = Entry(id=next(self._ids), namespace_id=key, **fields)
             self._entries.setdefault(key, deque(maxlen=self._per_namespace)).append(entry)

@@ -246,7 +246,9 @@ def test_bad_settings_are_refused_naming_the_field(live_provider, update, field)
 
 def test_subinst_id_picks_the_namespace_when_origins_are_shared(setup):
     gp = setup(amounts={"TS12": "5.00"})
-    page = requests.get(f"{gp.psp}/govpay-lk/pay", params={"ref": "TS12", "return": "http://elsewhere.invalid/",
+    # On the merchant's host (GovPay+ returns only there) but not a registered origin (another port).
+    back = "http://127.0.0.1:9/back"
+    page = requests.get(f"{gp.psp}/govpay-lk/pay", params={"ref": "TS12", "return": back,
                                                            "subinstId": gp.go.subinst_id}, timeout=30)
     assert page.status_code == 200 and len(gp.go.calls_of("validate")) == 1
 

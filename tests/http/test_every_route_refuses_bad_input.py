@@ -17,13 +17,21 @@ before the shop had a provider) stays fixed because the same attacks run on ever
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
+from urllib.parse import urlencode
+from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import Phase
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from mock_psp.app import create_app
 from mock_psp.test_merchant import app as test_merchant
@@ -502,3 +510,118 @@ def test_route_refuses_attack_cleanly(provider_app, merchant_apps, ctx, route, a
     assert not TRACEBACK.search(reply.data), reply.data[:500]
     if reply.status_code >= 400:
         envelope_for(route)(reply)
+
+
+# -- property-based: random JSON, text, Unicode and huge numbers on the routes no spec covers ----------
+#
+# The control API, the dashboard's JSON, GovPay+ (provider and shop) and the shop's own API have no
+# published OpenAPI document (tests/http/test_fuzz_specs.py fuzzes the two that do). Hypothesis builds
+# bodies and query strings from the shapes that broke them before: Unicode digits ("¹", "４"), numbers
+# past every bound (2^63, 4,301 digits, 1e400, NaN), lone surrogates ("\ud800"), duplicate keys.
+# Fixed seed; MOCK_PSP_FUZZ_EXAMPLES examples per route (default 30: enough to find "?status=¹"); -m fuzz.
+# The hosted checkout's card form gets the same on a fresh session per example (it found "¹/35").
+
+FUZZED_PREFIXES = ("/_mock/", "/govpay-lk/", "/_merchant/", "/oauth/")
+FUZZ_EXAMPLES = int(os.environ.get("MOCK_PSP_FUZZ_EXAMPLES", "30"))
+QUERY_NAMES = ("limit", "offset", "status", "page", "display_size", "ref", "return", "refNo", "subinstId", "method",
+               "path", "unmatched", "ns", "seconds", "older_than_seconds", "state", "event_type", "result", "amount")
+FIELD_NAMES = ("amount", "currency", "duration", "seconds", "to", "url", "seed", "limit", "next", "success_rates",
+               "delays", "allowed_origins", "govpay_lk", "api", "webhooks", "card", "description", "clock", "events",
+               "enabled", "retry_schedule", "scheme", "outcome", "grant_type", "refNo")
+NUMBER_TEXTS = ("¹", "²", "４２４２", "٣", "1e400", "-1e400", "NaN", "inf", "9" * 4301, str(2**63), "99999999d",
+                "1e18", "-1", "0", "1.5", "0x10", " 7", "")
+# Literals json.dumps cannot write (it has no 1e400; a 4,301-digit int it refuses to write), spliced in raw.
+RAW_NUMBERS = ("1e400", "-1e400", "9" * 4301, "NaN", "Infinity", str(2**63), "1" + "0" * 400)
+
+text_values = st.one_of(st.text(max_size=30), st.sampled_from(NUMBER_TEXTS),
+                        st.sampled_from(("\ud800", "a\udfffb", "javascript:alert(1)", "https://elsewhere.example/")))
+leaf = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
+                 st.floats(allow_nan=True, allow_infinity=True), text_values,
+                 st.sampled_from([f"@@RAW{i}@@" for i in range(len(RAW_NUMBERS))]))
+json_values = st.recursive(leaf, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.one_of(st.sampled_from(FIELD_NAMES), st.text(max_size=8)),
+                                                 inner, max_size=5)), max_leaves=12)
+queries = st.dictionaries(st.sampled_from(QUERY_NAMES),
+                          st.one_of(st.sampled_from(NUMBER_TEXTS), st.text(
+                              alphabet=st.characters(exclude_categories=("Cs",)), max_size=20)), max_size=4)
+
+
+def _encode(value: Any, duplicate: str | None) -> bytes:
+    text = json.dumps(value)  # writes NaN/Infinity for float specials, and "\ud800" as its escape
+    for index, literal in enumerate(RAW_NUMBERS):
+        text = text.replace(f'"@@RAW{index}@@"', literal)
+    if duplicate and text.startswith("{") and text != "{}":
+        text = f'{{"{duplicate}": 1, ' + text[1:]
+    return text.encode()
+
+
+FUZZ_ROUTES = [pytest.param(route, id=str(route)) for route in ROUTES
+               if route.rule.startswith(FUZZED_PREFIXES) and not route.rule.startswith("/_mock/ui/static")]
+# The hosted checkout's forms, each example on a session of its own (its cookie in the same client).
+CHECKOUT_ROUTES = [pytest.param(route, id=str(route)) for route in ROUTES
+                   if route.rule.startswith("/checkout/<sid>") and route.method == "POST"]
+FORM_FIELDS = ("card_number", "expiry", "cvc", "cardholder_name", "address_line1", "address_city", "address_postcode",
+               "address_country", "bank", "method", "result", "email")
+digit_like = st.sampled_from(("12", "35", "123", "4242424242424242", *NUMBER_TEXTS))
+form_values = st.one_of(digit_like, st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=20))
+CARD_FIELDS = ("card_number", "expiry", "cvc", "cardholder_name")
+forms = st.fixed_dictionaries(
+    {"card_number": form_values, "cvc": form_values, "cardholder_name": form_values,
+     "expiry": st.one_of(st.builds("{}/{}".format, digit_like, digit_like), form_values)},  # "¹/35", "12/1e400"
+    optional={name: form_values for name in FORM_FIELDS if name not in CARD_FIELDS})
+
+
+def _checkout_session(client, ctx: Context) -> str:
+    """A fresh GOV.UK payment's checkout session id, its cookie set in ``client``."""
+    made = client.post("/govuk/v1/payments", headers={"Authorization": f"Bearer {ctx.keys['govuk']}"}, json={
+        "amount": 1000, "reference": "R", "description": "d", "return_url": "https://service.example/r"}).get_json()
+    reply = client.get(urlsplit(made["_links"]["next_url"]["href"]).path)
+    while reply.status_code in (302, 303) and "/checkout/" not in reply.headers["Location"]:
+        reply = client.get(urlsplit(reply.headers["Location"]).path)
+    return re.search(r"/checkout/([^/?]+)", reply.headers["Location"])[1]
+
+
+@pytest.mark.fuzz
+@pytest.mark.parametrize("route", CHECKOUT_ROUTES)
+def test_checkout_form_answers_random_fields_with_a_page(provider_app, ctx, route):
+    client = provider_app.test_client()
+
+    @settings(max_examples=FUZZ_EXAMPLES, derandomize=True, deadline=None, database=None,
+              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(form=forms)
+    def attack(form):
+        session = Context(keys=ctx.keys, known={**ctx.known, "sid": _checkout_session(client, ctx)})
+        request = Request(path_ids="known", body=urlencode(form).encode(),
+                          content_type="application/x-www-form-urlencoded")
+        reply = send(client, route, request, session)
+        assert 100 <= reply.status_code < 500, f"{reply.status_code} for {form!r}: {reply.data[:300]!r}"
+        assert not TRACEBACK.search(reply.data), reply.data[:500]
+        if reply.status_code >= 400:
+            envelope_for(route)(reply)
+
+    attack()
+
+
+@pytest.mark.fuzz
+@pytest.mark.parametrize("route", FUZZ_ROUTES)
+def test_route_answers_random_json_text_and_numbers_cleanly(provider_app, merchant_apps, ctx, route):
+    app = provider_app if route.app == "provider" else merchant_apps[route.app]
+    client = app.test_client()
+
+    @settings(max_examples=FUZZ_EXAMPLES, derandomize=True, deadline=None, database=None,
+              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(body=json_values, query=queries, duplicate=st.one_of(st.none(), st.sampled_from(FIELD_NAMES)),
+           ids=st.sampled_from(("unknown", "known", *JUNK_IDS)), raw=st.booleans())
+    def attack(body, query, duplicate, ids, raw):
+        payload = _encode(body, duplicate) if _takes_body(route) else None
+        if raw and payload is not None:
+            payload = payload.decode().encode("utf-16")  # not UTF-8 at all
+        request = Request(path_ids=ids, query=urlencode(query), body=payload)
+        reply = send(client, route, request, ctx)
+        assert 100 <= reply.status_code < 500, f"{reply.status_code} for {payload!r:.300} ?{request.query}: " \
+                                               f"{reply.data[:500]!r}"
+        assert not TRACEBACK.search(reply.data), reply.data[:500]
+        if reply.status_code >= 400:
+            envelope_for(route)(reply)
+
+    attack()

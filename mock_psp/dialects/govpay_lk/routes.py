@@ -22,6 +22,8 @@ from ...domain import payments
 from ...domain.namespaces import Namespace
 from ...domain.payments import NewPayment
 from ...domain.payments import PaymentFilter
+from ...domain.urls import host_of
+from ...domain.urls import is_web_url
 from ...web import journal
 from . import errors
 from . import serialize
@@ -49,14 +51,17 @@ def pay():
     if not REF_NO.match(ref):
         return checkout.problem(400, "We could not find that reference",
                                 "A payment reference is 1 to 20 letters and digits.", "invalid_reference")
-    parts = urlsplit(return_url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if not is_web_url(return_url):
         return checkout.problem(400, "Something is wrong with this link",
                                 "The service did not say where to send you back (return).", "invalid_return")
     namespace = _namespace_for(return_url, request.args.get("subinstId"))
     if namespace is None:
         return checkout.problem(404, "This service does not take GovPay payments",
                                 "No GovPay+ service is set up for it (validate_url).", "not_configured")
+    if host_of(return_url) not in merchant_hosts(namespace):
+        # Only back to the service that registered: else a link could send a citizen who just paid anywhere.
+        return checkout.problem(400, "Something is wrong with this link",
+                                "The address to send you back to (return) is not the service's.", "invalid_return")
     resumed = _open_transaction(namespace, ref)
     if resumed is not None:
         return checkout.resume(namespace.id, resumed.id) or checkout.start(namespace, resumed)
@@ -74,6 +79,13 @@ def _namespace_for(return_url: str, subinst_id: str | None) -> Namespace | None:
     if by_origin:
         return by_origin[-1]  # the latest set up, when several share an origin
     return next((n for n in candidates if n.is_default), None)
+
+
+def merchant_hosts(namespace: Namespace) -> set[str]:
+    """The hosts the service registered: its validate_url's and update_url's, and its allowed_origins."""
+    config = gp.current(namespace)
+    urls = [config["validate_url"], config["update_url"], *namespace.config.get("allowed_origins", [])]
+    return {host for host in (host_of(url) for url in urls if url) if host}
 
 
 def _open_transaction(namespace: Namespace, ref: str):

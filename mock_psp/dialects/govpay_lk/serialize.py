@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from decimal import InvalidOperation
 
+from ...domain import numbers
 from ...domain import payments as p
+from ...domain.errors import DomainError
 from ...domain.payments import Payment
 from ...runtime.clock import iso_ms
 
@@ -13,6 +14,7 @@ PENDING, SUCCESS, FAILED, EXPIRED = "PENDING", "SUCCESS", "FAILED", "EXPIRED"
 STATUS_BY_DOMAIN = {p.CAPTURED: SUCCESS, p.PARTIALLY_CAPTURED: SUCCESS, p.FAILED: FAILED, p.CANCELLED: FAILED,
                     p.EXPIRED: EXPIRED}
 METHODS = {"card": "CARD", "bank_redirect": "BANK"}
+MAX_AMOUNT = 10**12  # in the major unit: far past any bill, and its minor units still fit SQLite
 # Currencies this dialect shows without minor units; everything else has two decimals.
 ZERO_DECIMAL = frozenset({"JPY", "KRW"})
 
@@ -29,16 +31,14 @@ def decimal_text(amount_minor: int, currency: str) -> str:
 
 def minor_units(text: str, currency: str) -> int:
     """"1500.00" LKR -> 150000. Raises ValueError for anything that is not a plain amount."""
-    try:
-        value = Decimal(str(text).strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
-        raise ValueError(f"{text!r} is not an amount") from None
-    if not value.is_finite() or value <= 0:
+    places = 0 if currency in ZERO_DECIMAL else 2
+    try:  # ASCII digits only (Decimal() takes "١٥٠٠" and "1e999999999"), bounded, thousands separators allowed
+        value = numbers.parse_decimal(str(text).strip().replace(",", ""), "amount", places, 0, MAX_AMOUNT)
+    except DomainError as refused:
+        raise ValueError(f"{text!r} is not an amount: {refused.message}") from None
+    if value <= 0:
         raise ValueError(f"{text!r} is not a positive amount")
-    scaled = value if currency in ZERO_DECIMAL else value * 100
-    if scaled != scaled.to_integral_value():
-        raise ValueError(f"{text!r} has more decimals than {currency} allows")
-    return int(scaled)
+    return int(value.scaleb(places))
 
 
 def gateway_transaction_id(payment: Payment) -> str | None:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from ...domain import numbers
+from ...domain.errors import DomainError
+
 MAX_DISPLAY_SIZE = 500
+INT32_MAX = 2**31 - 1
 
 
 def number(args, name: str, default: int, most: int | None, invalid: list[str]) -> int:
@@ -12,10 +16,11 @@ def number(args, name: str, default: int, most: int | None, invalid: list[str]) 
     raw = args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or int(raw) < 1 or (most is not None and int(raw) > most):
+    try:  # Jersey reads an Integer: ASCII digits, at most 2^31 - 1
+        return numbers.parse_int(raw, name, 1, most if most is not None else INT32_MAX, max_digits=10)
+    except DomainError:
         invalid.append(name)
         return default
-    return int(raw)
 
 
 def page_and_size(args, invalid: list[str]) -> tuple[int, int]:

@@ -16,6 +16,8 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from ...domain import jsontext
+from ...domain.errors import DomainError
 from ...runtime.clock import to_datetime
 from . import errors
 
@@ -32,11 +34,23 @@ CREATE_FIELDS = (
 )
 
 
-def read_json(raw: bytes) -> dict:
+def jackson_loads(raw: bytes):
+    """The body as pay-publicapi's Jackson reads it (None when empty or not JSON).
+
+    Jackson refuses NaN, numbers it cannot hold and bad UTF-8 (P0197/P2197), keeps the last of
+    duplicate keys, and takes a lone surrogate escape ("\\ud800") into a Java string, which its
+    UTF-8 encoder then writes as "?": so here too (SQLite, like PostgreSQL, takes no lone surrogate).
+    """
+    if not raw.strip():
+        return None
     try:
-        data = json.loads(raw.decode("utf-8")) if raw.strip() else None
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: nested too deep
-        raise errors.bad_json() from None
+        return jsontext.replace_lone_surrogates(jsontext.loads(raw, lone_surrogates=True))
+    except DomainError:
+        return None
+
+
+def read_json(raw: bytes) -> dict:
+    data = jackson_loads(raw)
     if not isinstance(data, dict):
         raise errors.bad_json()
     return data
@@ -402,10 +416,7 @@ AGREEMENT_TEXT_MAX = 255
 
 
 def create_agreement(raw: bytes) -> dict:
-    try:
-        data = json.loads(raw.decode("utf-8")) if raw.strip() else None
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise errors.GovukError(400, "P2197", "Unable to parse JSON") from None
+    data = jackson_loads(raw)
     if not isinstance(data, dict):
         raise errors.GovukError(400, "P2197", "Unable to parse JSON")
     fields = {name: _agreement_text(data, name) for name in ("reference", "description")}

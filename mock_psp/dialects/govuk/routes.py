@@ -28,6 +28,7 @@ from ...domain.cards import card_network
 from ...domain.errors import INVALID_STATE
 from ...domain.errors import DomainError
 from ...domain.namespaces import Namespace
+from ...domain.numbers import is_ascii_digits
 from ...domain.payments import CardInput
 from ...domain.payments import NewPayment
 from ...domain.payments import Payment
@@ -240,7 +241,7 @@ def search_payments():
     from_date, to_date = _query_time(args, "from_date", invalid), _query_time(args, "to_date", invalid)
     for name, length in (("first_digits_card_number", 6), ("last_digits_card_number", 4)):
         value = args.get(name)
-        if value and (not value.isdigit() or len(value) != length):
+        if value and (not is_ascii_digits(value) or len(value) != length):
             invalid.append(name)
     if invalid:
         raise _invalid(invalid)

@@ -39,7 +39,7 @@ ADMIN_API_KEY = "test_admin"
 
 PROFILE_FIELDS = {
     "profile_name": serde.string,
-    "return_url": serde.url,
+    "return_url": serde.web_url,
     "enable_payment_response_hash": serde.boolean,
     "payment_response_hash_key": serde.string,
     "redirect_to_merchant_with_http_post": serde.boolean,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...domain.cards import digits_only
 from ...domain.cards import luhn_valid
+from ...domain.numbers import is_ascii_digits
 from ...domain.payments import CardInput
 from ...domain.payments import PaymentChanges
 from ...domain.payments import PaymentMethodInput
@@ -36,21 +37,21 @@ def _card_input(card: dict, now_year: int, now_month: int) -> PaymentMethodInput
         if required not in card:
             raise deserialize_error(f"missing field `{required}`")
     number = digits_only(card["card_number"])
-    if not number.isdigit() or not 12 <= len(number) <= 19:
+    if not is_ascii_digits(number) or not 12 <= len(number) <= 19:
         raise deserialize_error("invalid card number length")
     if not luhn_valid(number):
         raise deserialize_error("card number invalid")
     cvc = card["card_cvc"]
     if not 3 <= len(cvc) <= 4:
         raise errors.precondition("Invalid card_cvc length")
-    if not cvc.isdigit():
+    if not is_ascii_digits(cvc):
         raise errors.precondition("Invalid card_cvc")
     month_text, year_text = card["card_exp_month"].strip(), card["card_exp_year"].strip()
-    if not month_text.isdigit() or not 1 <= int(month_text) <= 12:
+    if not (is_ascii_digits(month_text) and len(month_text) <= 2 and 1 <= int(month_text) <= 12):
         raise errors.precondition("Invalid Expiry Month")
     if len(year_text) == 2:
         year_text = "20" + year_text
-    if not year_text.isdigit() or len(year_text) != 4:
+    if not is_ascii_digits(year_text) or len(year_text) != 4:
         raise errors.precondition("Invalid Expiry Year")
     month, year = int(month_text), int(year_text)
     if year < now_year:

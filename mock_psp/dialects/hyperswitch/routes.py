@@ -27,6 +27,7 @@ from ...domain.payments import NewPayment
 from ...domain.payments import PaymentFilter
 from ...domain.refunds import NewRefund
 from ...domain.refunds import RefundFilter
+from ...domain.urls import is_web_url
 from ...runtime.clock import parse_iso
 from . import account
 from . import errors
@@ -322,6 +323,8 @@ def redirect_response(payment_id: str, merchant_id: str, connector: str):
     payment = payments.get_payment(_store(), namespace.id, payment_id)
     profile = account.profile_of(namespace)
     return_url = payment.return_url or profile["return_url"]
+    if not is_web_url(return_url):  # none, or one stored before return URLs were http(s) only: no Location
+        return_url = None
     if not return_url:
         return render_template("hyperswitch/result.html", payment=payment,
                                status=serialize.intent_status(payment)), 200

@@ -15,6 +15,11 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from ...domain import jsontext
+from ...domain import numbers
+from ...domain.errors import DomainError
+from ...domain.numbers import is_ascii_digits
+from ...domain.urls import is_web_url
 from . import errors
 
 MAX_BODY_BYTES = 32_768
@@ -63,18 +68,31 @@ def boolean(value: Any) -> bool:
     return value
 
 
+I64 = (-(2**63), 2**63 - 1)
+U32 = (0, 2**32 - 1)
+U64_MAX = 2**64 - 1
+
+
+def _within(value: int, bounds: tuple[int, int], expected: str) -> int:
+    """serde_json's integer range checks: past u64 it has read a float, within u64 an integer."""
+    low, high = bounds
+    if low <= value <= high:
+        return value
+    if not -(2**63) <= value <= U64_MAX:
+        raise Mismatch(f"invalid type: floating point `{float(value)!r}`, expected {expected}")
+    raise Mismatch(f"invalid value: integer `{value}`, expected {expected}")
+
+
 def integer(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _type_error(value, "i64")
-    return value
+    return _within(value, I64, "i64")
 
 
 def unsigned(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _type_error(value, "u32")
-    if value < 0:
-        raise Mismatch(f"invalid value: integer `{value}`, expected u32")
-    return value
+    return _within(value, U32, "u32")
 
 
 def amount(value: Any) -> int:
@@ -82,7 +100,7 @@ def amount(value: Any) -> int:
         raise _type_error(value, "i64")
     if value < 0:
         raise Mismatch(f"invalid value: integer `{value}`, expected a positive integer")
-    return value
+    return _within(value, I64, "i64")
 
 
 def obj(value: Any) -> dict:
@@ -122,6 +140,18 @@ def url(value: Any) -> str:
         raise Mismatch("relative URL without a base")
     if parts.scheme in ("http", "https") and not parts.netloc:
         raise Mismatch("empty host")
+    return text
+
+
+def web_url(value: Any) -> str:
+    """A URL the customer is sent to (return_url): serde's url, and http(s) only.
+
+    The router's ``url::Url`` alone takes ``javascript:`` and ``data:``; this refuses them with the
+    router's data-format error (IR_05) rather than ever answering with such a Location.
+    """
+    text = url(value)
+    if not is_web_url(text):
+        raise errors.invalid_format("return_url", "an absolute URL with the http or https scheme")
     return text
 
 
@@ -167,6 +197,26 @@ def deserialize_error(detail: str) -> errors.HyperswitchError:
     return errors.json_error(f"Json deserialize error: {detail}")
 
 
+_SERDE_WORDING = {
+    jsontext.TOO_DEEP: "recursion limit exceeded",
+    jsontext.NUMBER_OUT_OF_RANGE: "number out of range",
+    jsontext.LONE_SURROGATE: "lone leading surrogate in hex escape",
+}
+
+
+def _serde_wording(refused: DomainError) -> str:
+    reason = refused["reason"]
+    if reason == jsontext.SYNTAX:
+        return refused.message.lower()
+    if reason == jsontext.DUPLICATE_KEY:
+        return f"duplicate field `{refused['key']}`"
+    return _SERDE_WORDING.get(reason, refused.message)
+
+
+def _at(text: str, position: int | None) -> str:
+    return _position(text, position) if position is not None else ""
+
+
 def read_json(content_type: str | None, raw: bytes, struct: str) -> tuple[dict, str]:
     """Check the content type, the size and the JSON syntax; return the object and its text."""
     mime = (content_type or "").split(";")[0].strip().lower()
@@ -180,13 +230,13 @@ def read_json(content_type: str | None, raw: bytes, struct: str) -> tuple[dict, 
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise deserialize_error("invalid unicode code point at line 1 column 1") from None
+    if not text.strip():
+        raise deserialize_error("EOF while parsing a value" + _position(text, len(text)))
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        detail = "EOF while parsing a value" if not text.strip() else exc.msg.lower()
-        raise deserialize_error(detail + _position(text, exc.pos)) from None
-    except RecursionError:  # nested deeper than Python's parser goes (serde_json stops at 128)
-        raise deserialize_error("recursion limit exceeded") from None
+        # serde_json's rules: no NaN, no number past f64, no lone surrogate, no field twice.
+        data = jsontext.loads(text, duplicate_keys=False)
+    except DomainError as refused:
+        raise deserialize_error(_serde_wording(refused) + _at(text, refused.get("position"))) from None
     if not isinstance(data, dict):
         raise deserialize_error(f"invalid type: {_unexpected(data)}, expected struct {struct}")
     return data, text
@@ -223,10 +273,15 @@ def parse_body(content_type: str | None, raw: bytes, fields: dict[str, Kind], st
 
 
 def query_int(args, name: str) -> int | None:
+    """An i64 from the query string, read as serde_urlencoded reads one (ASCII digits, a sign)."""
     value = args.get(name)
     if value is None or value == "":
         return None
+    digits = value[1:] if value[:1] in ("-", "+") else value
+    if not is_ascii_digits(digits):
+        raise errors.json_error(f"Query deserialize error: invalid digit found in string for `{name}`")
     try:
-        return int(value)
-    except ValueError:
-        raise errors.json_error(f"Query deserialize error: invalid digit found in string for `{name}`") from None
+        return numbers.parse_int(value, name, -numbers.INT64_MAX - 1, numbers.INT64_MAX, signed=True)
+    except DomainError:
+        raise errors.json_error(
+            f"Query deserialize error: number too large to fit in target type for `{name}`") from None

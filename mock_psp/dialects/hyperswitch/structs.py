@@ -16,7 +16,7 @@ from .serde import merchant_chosen_id
 from .serde import obj
 from .serde import string
 from .serde import unsigned
-from .serde import url
+from .serde import web_url
 
 CAPTURE_METHODS = ("automatic", "manual", "manual_multiple", "scheduled", "sequential_automatic")
 AUTHENTICATION_TYPES = ("three_ds", "no_three_ds")
@@ -57,7 +57,7 @@ PAYMENT_FIELDS: dict[str, Kind] = {
     "phone_country_code": string,
     "off_session": boolean,
     "description": string,
-    "return_url": url,
+    "return_url": web_url,
     "setup_future_usage": enum("FutureUsage", FUTURE_USAGE),
     "payment_method_data": obj,
     "payment_method": enum("PaymentMethod", PAYMENT_METHODS),

@@ -21,9 +21,9 @@ import secrets
 import string
 from dataclasses import dataclass
 from decimal import Decimal
-from decimal import InvalidOperation
 from urllib.parse import quote
 
+from .. import strict
 from .base import FAILED
 from .base import PAID
 from .base import PENDING
@@ -177,13 +177,7 @@ def decimal_text(amount_minor: int) -> str:
 
 def minor_units(text: object) -> int | None:
     """"1500.00" -> 150000; None for anything that is not a whole number of cents."""
-    try:
-        value = Decimal(str(text).strip()) * 100
-    except (InvalidOperation, ValueError):
-        return None
-    if not value.is_finite() or value != value.to_integral_value():
-        return None
-    return int(value)
+    return strict.amount_minor(str(text).strip())  # Decimal() would take "1e999999999" and "١٥٠٠"
 
 
 def check_transaction(transaction: dict, ref_no: str, amount: int | None, currency: str | None) -> str | None:
