@@ -16,11 +16,15 @@ Run it with the project's virtualenv:
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import statistics
+import threading
 import time
 from dataclasses import asdict
 from dataclasses import dataclass
 from functools import partial
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import harness
@@ -40,6 +44,9 @@ class Plan:
 
 FULL = Plan(sizes=(0, 10_000, 100_000), warmup_flows=100, measured_flows=1000, single_requests=1000)
 QUICK = Plan(sizes=(0, 1_000), warmup_flows=20, measured_flows=200, single_requests=200)
+CLIENT_PROCESSES = (1, 8)
+LOAD_SECONDS = 15  # each concurrent load (--quick: 4)
+DRAIN_WAIT_SECONDS = 120  # how long to wait for the delivery backlog to empty after a load
 
 
 def timed(call) -> float:
@@ -69,12 +76,12 @@ def create_vs_health(session: requests.Session, url: str, count: int) -> dict:
     }
 
 
-def measure_size(size: int, plan: Plan, tmp: Path) -> dict:
+def measure_size(size: int, plan: Plan, tmp: Path, source: Path | None = None) -> dict:
     """Seed a store of ``size`` payments, serve it, and measure the flow (and, when empty, single requests)."""
     db_path = tmp / f"store-{size}.db"
     print(f"seeding {size:,} payments ...", flush=True)
     seed_seconds = harness.seed_store(db_path, size)
-    with harness.mock_psp_server(db_path, tmp / f"server-{size}.log") as server, \
+    with harness.mock_psp_server(db_path, tmp / f"server-{size}.log", source) as server, \
             harness.mock_psp_session() as session:
         flow = partial(harness.mock_psp_flow, session, server.url)
         print(f"  {plan.warmup_flows} warm-up flows, then {plan.measured_flows} measured", flush=True)
@@ -85,6 +92,97 @@ def measure_size(size: int, plan: Plan, tmp: Path) -> dict:
         if size == 0:
             result["single_requests"] = create_vs_health(session, server.url, plan.single_requests)
     return result
+
+
+# -- concurrent clients, and webhook deliveries under their load ------------------------------
+
+
+class _Receiver:
+    """A webhook receiver in this process answering 200 at once; notes each arrival's time."""
+
+    def __init__(self):
+        self.arrivals: list[float] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.arrivals.append(time.time())
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _client(url: str, start_at: float, end_at: float) -> int:
+    """One client process: flows back to back from ``start_at`` until ``end_at`` (wall clock)."""
+    with harness.mock_psp_session() as session:
+        harness.mock_psp_flow(session, url)  # connect and warm up before the start
+        time.sleep(max(0.0, start_at - time.time()))
+        count = 0
+        while time.time() < end_at:
+            harness.mock_psp_flow(session, url)
+            count += 1
+    return count
+
+
+def _deliveries(url: str, status: str | None = None) -> int:
+    query = f"?status={status}&limit=1" if status else "?limit=1"
+    return requests.get(f"{url}/_mock/webhooks{query}", timeout=30).json()["total"]
+
+
+def measure_concurrency(processes: int, seconds: float, tmp: Path, source: Path | None) -> dict:
+    """``processes`` clients running flows for ``seconds`` against a fresh server whose default
+    namespace has a webhook endpoint; flows/s, deliveries/s meanwhile, and the backlog left."""
+    receiver = _Receiver()
+    try:
+        with harness.mock_psp_server(tmp / f"load-{processes}.db", tmp / f"load-{processes}.log", source) as server:
+            requests.post(f"{server.url}/_mock/webhook-endpoints", json={"url": receiver.url},
+                          timeout=10).raise_for_status()
+            print(f"  {processes} client process(es) for {seconds:g} s", flush=True)
+            start_at = time.time() + 2  # every process connected and warmed up by then
+            end_at = start_at + seconds
+            with multiprocessing.get_context("fork").Pool(processes) as pool:
+                counts = pool.starmap(_client, [(server.url, start_at, end_at)] * processes)
+            created, pending = _deliveries(server.url), _deliveries(server.url, "pending")
+            during = sum(start_at <= t < end_at for t in receiver.arrivals)
+            drain_started = time.time()
+            while _deliveries(server.url, "pending") and time.time() - drain_started < DRAIN_WAIT_SECONDS:
+                time.sleep(0.2)
+            left = _deliveries(server.url, "pending")
+            drained_in = time.time() - drain_started
+    finally:
+        receiver.close()
+    flows = sum(counts)
+    return {"processes": processes, "seconds": seconds, "flows": flows, "flows_per_s": round(flows / seconds, 1),
+            "deliveries_created": created, "delivered_during_load": during,
+            "deliveries_per_s": round(during / seconds, 1),
+            "events_per_s": round((created - pending) / seconds, 1) if created else 0.0,
+            "pending_at_end": pending, "drain_seconds": round(drained_in, 1) if not left else None,
+            "pending_after_drain_wait": left}
+
+
+def report_concurrency(loads: list[dict]) -> None:
+    print("\nConcurrent clients (one flow after another in each process), a webhook receiver answering 200")
+    harness.print_table(
+        ["processes", "flows/s", "deliveries made", "delivered/s during load", "pending at end", "drained in s"],
+        [[r["processes"], r["flows_per_s"], r["deliveries_created"], r["deliveries_per_s"], r["pending_at_end"],
+          r["drain_seconds"] if r["drain_seconds"] is not None else f">{DRAIN_WAIT_SECONDS}"] for r in loads],
+    )
 
 
 def targets(results: list[dict]) -> dict:
@@ -120,7 +218,8 @@ def report(results: list[dict], goals: dict) -> None:
         ["GET /_mock/health", single["health_median_ms"]],
         ["ratio", f"{single['ratio']}x"],
     ])
-    print("\nTargets")
+    if goals:
+        print("\nTargets")
     for goal in goals.values():
         verdict = "MET" if goal["met"] else "MISSED"
         print(f"  {verdict:6}  {goal['description']}: {goal['ratio']}x")
@@ -129,17 +228,33 @@ def report(results: list[dict], goals: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller stores and fewer flows, for a smoke run")
+    parser.add_argument("--sizes", type=lambda v: tuple(int(n) for n in v.split(",")), default=None,
+                        help="store sizes to measure, e.g. 0 or 0,10000 (default: the plan's)")
+    parser.add_argument("--no-sizes", action="store_true", help="only the concurrent-client loads")
+    parser.add_argument("--source", type=Path, default=None,
+                        help="serve the mock_psp package found in this directory (an export of another commit)")
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
+    if args.sizes:
+        plan = Plan(args.sizes, plan.warmup_flows, plan.measured_flows, plan.single_requests)
     code, started = harness.code_version(), time.perf_counter()
+    results, goals = [], {}
     with harness.work_dir() as tmp:
-        results = [measure_size(size, plan, tmp) for size in plan.sizes]
-    goals = targets(results)
-    report(results, goals)
+        if not args.no_sizes:
+            results = [measure_size(size, plan, tmp, args.source) for size in plan.sizes]
+        print("concurrent clients ...", flush=True)
+        loads = [measure_concurrency(n, 4 if args.quick else LOAD_SECONDS, tmp, args.source)
+                 for n in CLIENT_PROCESSES]
+    if results:
+        goals = targets(results) if len(results) > 1 else {}
+        report(results, goals)
+    report_concurrency(loads)
     path = harness.write_results("flow", {
         "benchmark": "flow", "quick": args.quick, "plan": asdict(plan), "machine": harness.machine(),
+        "source": str(args.source or "this checkout"),
         "code": code, "code_changed_during_run": harness.code_changed(code),
         "total_seconds": round(time.perf_counter() - started, 1), "results": results, "targets": goals,
+        "concurrent": loads,
     })
     print(f"\nResults written to {path}")
 

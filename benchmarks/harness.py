@@ -86,10 +86,10 @@ def _stop(process: subprocess.Popen, timeout: float = 10) -> None:
 
 @contextmanager
 def server_process(name: str, command: list[str], banner_prefix: str, log_path: Path,
-                   timeout: float = 60) -> Iterator[Server]:
+                   timeout: float = 60, env: dict | None = None) -> Iterator[Server]:
     """Start ``command``, read the URL off its banner's last word, and always stop it."""
     with open(log_path, "w") as log:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, cwd=BENCH_DIR)
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, cwd=BENCH_DIR, env=env)
     try:
         banner = _wait_for_banner(process, log_path, timeout)
         if not banner.startswith(banner_prefix):
@@ -102,10 +102,14 @@ def server_process(name: str, command: list[str], banner_prefix: str, log_path: 
         _stop(process)
 
 
-def mock_psp_server(db_path: Path, log_path: Path) -> AbstractContextManager[Server]:
-    """``mock-psp serve`` on 127.0.0.1, a free port and the given SQLite file (seed 0)."""
-    command = [str(MOCK_PSP), "serve", "--host", "127.0.0.1", "--port", "0", "--db", str(db_path), "--seed", "0"]
-    return server_process("mock-psp", command, "mock-psp ", log_path)
+def mock_psp_server(db_path: Path, log_path: Path, source: Path | None = None) -> AbstractContextManager[Server]:
+    """``mock-psp serve`` on 127.0.0.1, a free port and the given SQLite file (seed 0).
+
+    ``source``: run the mock_psp package found there instead (an export of another commit)."""
+    launcher = [str(MOCK_PSP)] if source is None else [sys.executable, "-m", "mock_psp"]
+    command = [*launcher, "serve", "--host", "127.0.0.1", "--port", "0", "--db", str(db_path), "--seed", "0"]
+    env = None if source is None else {**os.environ, "PYTHONPATH": str(source)}
+    return server_process("mock-psp", command, "mock-psp ", log_path, env=env)
 
 
 # -- the store --------------------------------------------------------------------------

@@ -81,7 +81,8 @@ def _clock_error(error: ClockError):
 
 
 def http_error(status: int):
-    names = {404: ("not_found", "No such control endpoint"), 405: ("method_not_allowed", "Method not allowed here")}
+    names = {400: ("bad_request", "The request could not be read"), 404: ("not_found", "No such control endpoint"),
+             405: ("method_not_allowed", "Method not allowed here")}
     code, message = names.get(status, ("http_error", f"HTTP {status}"))
     return error_response(status, code, message)
 

@@ -12,16 +12,21 @@ which walks the clock from job to job, running each at its own due time (through
 :meth:`Scheduler.run_due_by`), before it returns.
 Jobs of one namespace run one at a time, in due-time order; namespaces run in
 parallel on a small pool, so a slow webhook receiver in one cannot stall another.
+
+Stopping waits at most ``STOP_GRACE_SECONDS`` for jobs in progress (a webhook receiver may
+hang for its whole timeout): a job still running then is abandoned, nothing about it is
+recorded, and it stays ``running`` in SQLite, so the next start runs it again.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
+import time
 from collections.abc import Callable
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +36,8 @@ from sqlite_utils import Database
 from . import clock as clocks
 
 log = logging.getLogger(__name__)
+
+STOP_GRACE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -84,9 +91,12 @@ class Scheduler:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
-        self._pool: ThreadPoolExecutor | None = None
+        # The pool's threads are daemons (a ThreadPoolExecutor's are joined when the interpreter
+        # exits, which would make a process wait for a hanging receiver).
+        self._pool: list[threading.Thread] = []
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._in_flight: set[str] = set()
-        self._in_flight_guard = threading.Lock()
+        self._in_flight_guard = threading.Condition()
         self._requeue_abandoned()
 
     def _requeue_abandoned(self) -> None:
@@ -132,6 +142,8 @@ class Scheduler:
                 raise LookupError(f"no handler for job kind {job.kind!r}")
             handler(self.store, job)
         except Exception as exc:  # a failing job must not stop the others
+            if self._stop.is_set():
+                raise Abandoned(job.id) from exc  # the store went away under it: it stays `running`
             log.exception("job %s (%s) failed", job.id, job.kind)
             state, error = "failed", f"{type(exc).__name__}: {exc}"
         self._after_job()
@@ -161,6 +173,9 @@ class Scheduler:
         while (job := self._claim_next(namespace_id, up_to, finished, on_claim)) is not None:
             finished = self._run(job)
             ran.append(finished)
+            if self._stop.is_set():  # stopping: record this one, claim no more
+                self._claim_next(namespace_id, -1, finished, None)
+                break
         return ran
 
     def run_due(self, namespace_id: str, now: int | None = None) -> list[dict]:
@@ -215,7 +230,10 @@ class Scheduler:
         if self._thread is not None:
             return
         self._stop.clear()
-        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="mock-psp-jobs")
+        self._pool = [threading.Thread(target=self._work, name=f"mock-psp-jobs-{n}", daemon=True)
+                      for n in range(self.workers)]
+        for thread in self._pool:
+            thread.start()
         self._thread = threading.Thread(target=self._loop, name="mock-psp-scheduler", daemon=True)
         self._thread.start()
 
@@ -226,6 +244,8 @@ class Scheduler:
                 for namespace_id in self.namespaces_with_due_jobs():
                     self._submit(namespace_id)
             except Exception:  # keep the worker alive across a bad pass
+                if self._stop.is_set():
+                    break  # the store is closing
                 log.exception("scheduler pass failed")
             self._wake.wait(self.poll_interval)
             self._wake.clear()
@@ -235,25 +255,41 @@ class Scheduler:
             if namespace_id in self._in_flight:
                 return
             self._in_flight.add(namespace_id)
+        self._queue.put(namespace_id)
 
-        def run() -> None:
+    def _work(self) -> None:
+        while (namespace_id := self._queue.get()) is not None:
             try:
                 self.run_due(namespace_id)
+            except Abandoned as abandoned:
+                log.info("job %s abandoned at stop; it runs again on the next start", abandoned)
             except Exception:
-                log.exception("running due jobs of %s failed", namespace_id)
+                if not self._stop.is_set():
+                    log.exception("running due jobs of %s failed", namespace_id)
             finally:
                 with self._in_flight_guard:
                     self._in_flight.discard(namespace_id)
+                    self._in_flight_guard.notify_all()
                 self._wake.set()
 
-        self._pool.submit(run)
-
-    def stop(self, timeout: float = 5) -> None:
+    def stop(self, timeout: float = STOP_GRACE_SECONDS) -> None:
+        """Stop the worker; wait up to ``timeout`` for jobs in progress, then leave them (see above)."""
         self._stop.set()
         self._wake.set()
+        deadline = time.monotonic() + timeout
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        with self._in_flight_guard:
+            while self._in_flight and (remaining := deadline - time.monotonic()) > 0:
+                self._in_flight_guard.wait(remaining)
+            if self._in_flight:
+                log.info("stopping with jobs of %s still running; they run again on the next start",
+                         ", ".join(sorted(self._in_flight)))
+        for _ in self._pool:
+            self._queue.put(None)
+        self._pool = []
+
+
+class Abandoned(Exception):
+    """A job whose handler failed because the scheduler was stopping (the store closed under it)."""

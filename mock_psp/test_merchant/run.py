@@ -6,41 +6,14 @@ for ``mock-psp up``); ``mock-psp merchant`` runs one in the foreground.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
-from cheroot import wsgi
-
+# The provider's server (waitress, with its deadlines and JSON low-level errors): the shop
+# faces the same clients, so it runs on the same serving layer.
+from ..runtime.server import ServerThread
 from .app import create_app
 from .provision import provision
 from .service import Merchant
-
-
-class ServerThread:
-    """cheroot on a daemon thread; port 0 picks a free port, known as soon as it binds."""
-
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, threads: int = 16):
-        self._server = wsgi.Server((host, port), app, numthreads=threads, server_name="mock-psp-merchant",
-                                   timeout=30, shutdown_timeout=2, request_queue_size=1024)
-        # cheroot checks for a stop every expiration_interval (0.5 s by default); a shorter
-        # interval makes stop() quick, which tests that start many servers feel.
-        self._server.expiration_interval = 0.05
-        self._server.prepare()
-        self.host = host
-        self.port = self._server.bind_addr[1]
-        self._thread = threading.Thread(target=self._server.serve, name=f"merchant:{self.port}", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> ServerThread:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-        self._thread.join(5)
 
 
 @dataclass
@@ -81,7 +54,7 @@ def start(psp_url: str, dialect: str, *, host: str = "127.0.0.1", port: int = 0,
         provision(app.extensions["test_merchant"], public_url or server.url, namespace, scheme,
                   govpay_auth=govpay_auth, govpay_encryption=govpay_encryption)
     except Exception:
-        server._server.stop()  # bound but not serving: release the port
+        server.stop()  # bound but not serving: release the port
         app.extensions["test_merchant"].store.close()
         raise
     server.start()

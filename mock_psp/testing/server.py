@@ -91,8 +91,8 @@ class PspServer:
             self._browser = None
         if getattr(self, "control", None) is not None:
             self.control.close()
-        # Each server may take up to half a second (cheroot's select interval) to notice it
-        # should stop: stop them side by side.
+        # Each server may take up to half a second (a request still in its app) to stop:
+        # stop them side by side.
         servers = [*self._merchants.values(), *([self._harness] if self._harness is not None else [])]
         stopping = [threading.Thread(target=server.stop) for server in servers]
         for thread in stopping:

@@ -88,6 +88,8 @@ def too_many_requests() -> GovukError:
 def routing_error(status: int) -> GovukError:
     if status == 405:
         return GovukError(405, "P0199", "Method not allowed")
+    if status != 404:  # a request the server could not read (malformed, too large, incomplete)
+        return GovukError(status, "P0197", "Unable to parse the request")
     return GovukError(404, "P0199", "Not found")
 
 

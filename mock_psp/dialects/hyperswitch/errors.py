@@ -61,6 +61,8 @@ def not_supported(message: str) -> HyperswitchError:
 def routing_error(status: int) -> HyperswitchError:
     if status == 405:
         return HyperswitchError(405, "IR_03", "The HTTP method is not applicable for this API")
+    if status != 404:  # a request the server could not read (malformed, too large, incomplete)
+        return HyperswitchError(status, "IR_06", "The request could not be read")
     return HyperswitchError(404, "IR_02", "Unrecognized request URL")
 
 
