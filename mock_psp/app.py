@@ -16,7 +16,6 @@ from typing import Any
 from flask import Flask
 from flask import jsonify
 from flask import request
-from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
 from . import sdk
@@ -56,8 +55,6 @@ def create_app(config: Settings | Mapping[str, Any] | None = None,
     # Signs the payment pages' session cookie; new for every app, so a restart
     # ends open payment-page sessions (as their single-use links already have).
     app.secret_key = secrets.token_bytes(32)
-    app.session_interface = PortCookieSession()
-    app.config.update(SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True)
     app.json.sort_keys = False
     app.json.compact = True
     provider = Provider(settings, dialects)
@@ -85,17 +82,6 @@ def create_app(config: Settings | Mapping[str, Any] | None = None,
     if settings.background:
         provider.start()
     return app
-
-
-class PortCookieSession(SecureCookieSessionInterface):
-    """The pages' signed cookie, named after the port that serves it (``mock_psp_8420``).
-
-    Browsers share cookies across the ports of one host, so under Flask's default name
-    (``session``) a second mock-psp, or any other Flask app on 127.0.0.1, would overwrite
-    this one's cookie and end its open checkouts."""
-
-    def get_cookie_name(self, app: Flask) -> str:
-        return f"mock_psp_{request.environ.get('SERVER_PORT', '0')}"
 
 
 def _register_change_hooks(app: Flask, provider: Provider) -> None:

@@ -14,15 +14,12 @@ Everything works without JavaScript in redirect mode.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from urllib.parse import urlsplit
 
 from flask import Blueprint
 from flask import abort
 from flask import current_app
-from flask import g
 from flask import jsonify
 from flask import make_response
 from flask import redirect
@@ -53,7 +50,6 @@ bp = Blueprint("checkout", __name__, url_prefix="/checkout", template_folder="te
 
 COOKIE_KEY = "checkout"
 MAX_REMEMBERED = 40
-VISIT_KEY = "k"  # the query parameter that binds an embedded visit (see _bind)
 
 
 def _provider():
@@ -94,80 +90,19 @@ def start(namespace, payment):
     if mode == EMBEDDED and parent_origin not in namespace.config.get("allowed_origins", []):
         return refused(parent_origin or values.get("parent_origin") or "(none given)", namespace)
     visit = access.open_checkout(_store(), namespace.id, payment.id, mode, parent_origin)
-    if visit.embedded:
-        _bind(visit)
-    else:
-        remembered = [sid for sid in session.get(COOKIE_KEY, []) if sid != visit.id][-MAX_REMEMBERED:]
-        session[COOKIE_KEY] = [*remembered, visit.id]
+    remembered = [sid for sid in session.get(COOKIE_KEY, []) if sid != visit.id][-MAX_REMEMBERED:]
+    session[COOKIE_KEY] = [*remembered, visit.id]
     adapter_for(payment.dialect).begin(_store(), payment)
     return redirect(url_for("checkout.page", sid=visit.id), code=303)
 
 
 def resume(namespace_id: str, payment_id: str):
-    """Send this browser back to its own visit of the payment, if it has one (redirect mode:
-    an embedded visit is bound to its frame, not to a cookie, so each embed starts afresh)."""
-    if request.values.get("mode") == EMBEDDED:
-        return None
+    """Send this browser back to its own visit of the payment, if it has one."""
     for sid in reversed(session.get(COOKIE_KEY, [])):
         visit = access.checkout_session(_store(), sid)
         if visit and (visit.namespace_id, visit.payment_id) == (namespace_id, payment_id):
             return redirect(url_for("checkout.page", sid=sid), code=303)
     return None
-
-
-# -- binding a visit to its browser ---------------------------------------------------------
-#
-# A redirect-mode visit is bound by a first-party cookie, so a leaked /checkout/<sid> link
-# (a screenshot, a shared history) does not let another browser in. An embedded visit cannot
-# be: its pages live in a cross-site iframe, where Chromium sends no SameSite=Lax cookie and
-# plain http allows no other kind (SameSite=None and partitioned cookies need Secure). So an
-# embedded visit carries its own key in every URL of its pages instead: an HMAC of the visit
-# id under the app's secret, added by url_for (_add_visit_key) and never shown to the parent
-# page, which cannot read a cross-origin frame's URL. Referrer-Policy keeps it off other sites.
-
-
-def visit_key(sid: str) -> str:
-    return hmac.new(current_app.secret_key, sid.encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def _bind(visit) -> None:
-    g.checkout_visit = (visit.id, visit_key(visit.id))
-
-
-def _holds(visit) -> bool:
-    """Whether this request comes from the browser the visit belongs to."""
-    if visit.embedded:
-        presented = request.args.get(VISIT_KEY, "")
-        return hmac.compare_digest(presented.encode(), visit_key(visit.id).encode())
-    return visit.id in session.get(COOKIE_KEY, [])
-
-
-@bp.url_defaults
-def _add_visit_key(endpoint: str, values: dict) -> None:
-    bound = g.get("checkout_visit")
-    if bound and values.get("sid") == bound[0] and endpoint != "checkout.static":
-        values.setdefault(VISIT_KEY, bound[1])
-
-
-@bp.before_request
-def _refuse_forms_from_other_sites():
-    """A checkout form is posted by the checkout's own page; a page on another site that posts
-    one (to pay, decline or cancel in the customer's name) is refused."""
-    if request.method == "POST" and not _from_this_site():
-        abort(_page("error.html", 403, None, heading="This form came from another site",
-                    message="Nothing was changed. Start again from the shop.", code="cross_site_form"))
-
-
-def _from_this_site() -> bool:
-    own = f"{request.scheme}://{request.host}"
-    origin = request.headers.get("Origin")
-    if origin is not None:
-        return origin == own
-    fetch_site = request.headers.get("Sec-Fetch-Site")
-    if fetch_site is not None:
-        return fetch_site in ("same-origin", "none")
-    referer = request.headers.get("Referer")
-    return referer is None or _origin(referer) == own  # no browser signal at all: a script, not a page
 
 
 def session_expired():
@@ -218,8 +153,6 @@ def _csp(frame_ancestors: str) -> str:
 def _page(template: str, status: int, visit, **context):
     response = make_response(render_template(f"checkout/{template}", visit=visit, **context), status)
     response.headers["Cache-Control"] = "no-store"
-    # Same-origin referrers only: an embedded visit's key is in its URLs.
-    response.headers["Referrer-Policy"] = "same-origin"
     if visit is not None and visit.embedded:
         allowed = namespaces.get(_store(), visit.namespace_id).config.get("allowed_origins", [])
         response.headers["Content-Security-Policy"] = _csp(" ".join(allowed) or "'none'")
@@ -232,11 +165,11 @@ SESSION_EXPIRED = dict(heading="Your payment session has expired", message="No m
 
 
 def _load(sid: str):
-    visit = access.checkout_session(_store(), sid)
-    if visit is None or not _holds(visit):
+    if sid not in session.get(COOKIE_KEY, []):
         abort(_page("error.html", 403, None, **SESSION_EXPIRED))
-    if visit.embedded:
-        _bind(visit)
+    visit = access.checkout_session(_store(), sid)
+    if visit is None:
+        abort(_page("error.html", 403, None, **SESSION_EXPIRED))
     namespace = namespaces.get(_store(), visit.namespace_id)
     payment = payments.get_payment(_store(), namespace.id, visit.payment_id)
     return visit, adapter_for(payment.dialect), namespace, payment
