@@ -40,6 +40,13 @@ def test_the_dashboard_cookie_has_the_same_name_and_attributes(app):
     assert name.startswith("mock-psp-") and "SameSite=Lax" in line and "HttpOnly" in line
 
 
+def test_the_cookie_is_secure_when_the_provider_is_reached_over_https(app):
+    (line,) = set_cookies(app.test_client().get("/_mock/ui/", base_url="https://127.0.0.1")).values()
+    assert "Secure" in line
+    (line,) = set_cookies(app.test_client().get("/_mock/ui/")).values()
+    assert "Secure" not in line  # plain http could never send it back
+
+
 def test_two_providers_on_one_host_use_different_cookie_names():
     from mock_psp.app import create_app
 
