@@ -28,6 +28,7 @@ from .dialects.base import Dialect
 from .domain import namespaces
 from .provider import Provider
 from .web import calls
+from .web import cookies
 from .web import guard
 
 log = logging.getLogger(__name__)
@@ -52,9 +53,10 @@ def create_app(config: Settings | Mapping[str, Any] | None = None,
     """
     settings = config if isinstance(config, Settings) else Settings.from_mapping(config)
     app = Flask(__name__)
-    # Signs the payment pages' session cookie; new for every app, so a restart
-    # ends open payment-page sessions (as their single-use links already have).
+    # Signs the session cookie (redirect-mode checkout visits, the dashboard); new for every
+    # app, so a restart ends open payment-page sessions (as their single-use links already have).
     app.secret_key = secrets.token_bytes(32)
+    app.session_interface = cookies.InstanceSessionInterface()
     app.json.sort_keys = False
     app.json.compact = True
     provider = Provider(settings, dialects)

@@ -2,20 +2,30 @@
 
 A visit starts at a dialect's own entry point (GOV.UK ``next_url``, a Hyperswitch
 payment link or 3DS ``redirect_to_url``, or the SDK's embed URL), which calls
-:func:`start`. That opens a checkout session bound to this browser by a signed
-cookie and redirects to ``/checkout/<session>``, which shows whatever the payment
-waits for: a payment method, a 3DS challenge, a confirmation, or the result.
+:func:`start`. That opens a checkout session and redirects to
+``/checkout/<session>``, which shows whatever the payment waits for: a payment
+method, a 3DS challenge, a confirmation, or the result.
 
-Embedded mode (inside the SDK's modal) is allowed only for the namespace's
-registered merchant origins: the pages carry CSP ``frame-ancestors`` with those
-origins, and results are posted to the exact parent origin, never ``"*"``.
+How a visit is bound to its browser depends on the mode:
+
+- redirect mode: by the provider's first-party cookie (SameSite=Lax, see
+  web/cookies.py), so a leaked checkout URL is useless in another browser;
+- embedded mode (inside the SDK's modal): by the visit id alone, an unguessable
+  capability in the iframe's URL. No cookie: in a cross-site iframe on plain http
+  a cookie is third-party, browsers drop it, and SameSite=None or CHIPS need
+  Secure. Instead the pages are shown only inside a frame (Sec-Fetch-Dest), only
+  to the registered origins (CSP ``frame-ancestors``), never leak their URL in a
+  Referer (Referrer-Policy same-origin), and results are posted to the exact
+  parent origin, never ``"*"``.
+
+Every form POST must come from the provider's own pages (see origins.py), so a
+cross-site form can neither pay, decline, cancel nor choose a method.
 Everything works without JavaScript in redirect mode.
 """
 
 from __future__ import annotations
 
 import json
-from urllib.parse import urlsplit
 
 from flask import Blueprint
 from flask import abort
@@ -44,6 +54,7 @@ from ..domain.payments import PaymentMethodInput
 from ..domain.urls import is_web_url
 from ..runtime.clock import to_datetime
 from . import adapters as a
+from . import origins
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout", template_folder="templates",
                static_folder="static", static_url_path="/static")
@@ -71,13 +82,6 @@ def adapter_for(dialect: str) -> a.Adapter:
 # -- starting a visit -------------------------------------------------------------------
 
 
-def _origin(value: str | None) -> str | None:
-    if not value:
-        return None
-    parts = urlsplit(value)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
-
-
 def start(namespace, payment):
     """Open a checkout visit for this browser and send it to the first page.
 
@@ -86,18 +90,24 @@ def start(namespace, payment):
     """
     values = request.values
     mode = EMBEDDED if values.get("mode") == EMBEDDED else REDIRECT
-    parent_origin = _origin(values.get("parent_origin"))
+    parent_origin = origins.origin_of(values.get("parent_origin"))
     if mode == EMBEDDED and parent_origin not in namespace.config.get("allowed_origins", []):
         return refused(parent_origin or values.get("parent_origin") or "(none given)", namespace)
     visit = access.open_checkout(_store(), namespace.id, payment.id, mode, parent_origin)
-    remembered = [sid for sid in session.get(COOKIE_KEY, []) if sid != visit.id][-MAX_REMEMBERED:]
-    session[COOKIE_KEY] = [*remembered, visit.id]
+    if mode == REDIRECT:  # an embedded visit is bound by its id alone (see the module's notes)
+        remembered = [sid for sid in session.get(COOKIE_KEY, []) if sid != visit.id][-MAX_REMEMBERED:]
+        session[COOKIE_KEY] = [*remembered, visit.id]
     adapter_for(payment.dialect).begin(_store(), payment)
     return redirect(url_for("checkout.page", sid=visit.id), code=303)
 
 
 def resume(namespace_id: str, payment_id: str):
-    """Send this browser back to its own visit of the payment, if it has one."""
+    """Send this browser back to its own (redirect-mode) visit of the payment, if it has one.
+
+    Never inside the SDK's frame: a redirect-mode page cannot be framed.
+    """
+    if request.values.get("mode") == EMBEDDED:
+        return None
     for sid in reversed(session.get(COOKIE_KEY, [])):
         visit = access.checkout_session(_store(), sid)
         if visit and (visit.namespace_id, visit.payment_id) == (namespace_id, payment_id):
@@ -153,6 +163,8 @@ def _csp(frame_ancestors: str) -> str:
 def _page(template: str, status: int, visit, **context):
     response = make_response(render_template(f"checkout/{template}", visit=visit, **context), status)
     response.headers["Cache-Control"] = "no-store"
+    # The visit id in the URL is a capability (embedded mode): never send it to another site.
+    response.headers["Referrer-Policy"] = "same-origin"
     if visit is not None and visit.embedded:
         allowed = namespaces.get(_store(), visit.namespace_id).config.get("allowed_origins", [])
         response.headers["Content-Security-Policy"] = _csp(" ".join(allowed) or "'none'")
@@ -164,12 +176,32 @@ def _page(template: str, status: int, visit, **context):
 SESSION_EXPIRED = dict(heading="Your payment session has expired", message="No money has been taken from your account.")
 
 
+FOREIGN_FORM = dict(heading="This form was sent from another site",
+                    message="Nothing has been paid or changed. Go back to the payment page and try again.",
+                    code="foreign_origin")
+OUTSIDE_FRAME = dict(heading="This payment page opens only in the shop's payment window",
+                     message="Go back to the shop and open the payment again. No money has been taken.",
+                     code="outside_frame")
+
+
+def _own_origins() -> set[str]:
+    return origins.own_origins(request, _provider().settings.public_url)
+
+
+@bp.before_request
+def _forms_come_from_the_checkout():
+    """Every checkout POST (pay, 3DS, confirm, cancel) must come from the checkout's own pages."""
+    if request.method == "POST" and origins.posted_from_elsewhere(request, _own_origins()):
+        return _page("error.html", 403, None, **FOREIGN_FORM)
+    return None
+
+
 def _load(sid: str):
-    if sid not in session.get(COOKIE_KEY, []):
-        abort(_page("error.html", 403, None, **SESSION_EXPIRED))
     visit = access.checkout_session(_store(), sid)
-    if visit is None:
+    if visit is None or (not visit.embedded and sid not in session.get(COOKIE_KEY, [])):
         abort(_page("error.html", 403, None, **SESSION_EXPIRED))
+    if visit.embedded and origins.outside_its_frame(request, _own_origins(), visit.parent_origin):
+        abort(_page("error.html", 403, None, **OUTSIDE_FRAME))
     namespace = namespaces.get(_store(), visit.namespace_id)
     payment = payments.get_payment(_store(), namespace.id, visit.payment_id)
     return visit, adapter_for(payment.dialect), namespace, payment
