@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from tests.browser.conftest import OUTPUT
 
@@ -65,7 +66,15 @@ def pay_with_card(frame_or_page, number: str = "4242424242424242") -> None:
     """Fill the checkout the way QA would: click a test card (or type one), then pay."""
     cards = frame_or_page.locator(f"[data-test-id=test-card]:text-is('{number}')")
     if cards.count():
-        cards.first.click()
+        # The buttons fill the form by script (deferred): a click before it has run does nothing.
+        field = frame_or_page.locator("[name=card_number]")
+        for _ in range(10):
+            cards.first.click()
+            try:
+                expect(field).not_to_have_value("", timeout=1000)
+                break
+            except AssertionError:
+                continue
     else:
         frame_or_page.locator("[name=card_number]").fill(number)
         frame_or_page.locator("[name=expiry]").fill("12/35")
