@@ -238,6 +238,7 @@ class Scheduler:
         self._thread.start()
 
     def _loop(self) -> None:
+        self.store.serve_in_background()
         while not self._stop.is_set():
             try:
                 self._after_job()
@@ -258,6 +259,7 @@ class Scheduler:
         self._queue.put(namespace_id)
 
     def _work(self) -> None:
+        self.store.serve_in_background()
         while (namespace_id := self._queue.get()) is not None:
             try:
                 self.run_due(namespace_id)

@@ -20,6 +20,46 @@ from .schema import migrations
 MEMORY = ":memory:"
 
 
+class _WriteGate:
+    """Who writes next, inside this process: background work first, then requests.
+
+    SQLite lets one writer in at a time and makes the others sleep and retry (its busy
+    handler backs off up to 100 ms), so under a steady stream of API writes a background
+    thread that needs several short transactions per webhook delivery keeps losing the
+    race: 8 busy clients left thousands of deliveries pending. Waiting here instead, with
+    the scheduler's threads served before request threads, lets deliveries keep up with
+    the events the API produces; the API waits a little longer instead (backpressure).
+    Other processes (the CLI) still meet SQLite's own lock.
+    """
+
+    def __init__(self):
+        self._turn = threading.Condition()
+        self._held = False
+        self._urgent_waiting = 0
+        self.waiting = 0  # threads waiting for their turn (a gauge, for diagnostics and tests)
+
+    @contextmanager
+    def hold(self, urgent: bool) -> Iterator[None]:
+        with self._turn:
+            self.waiting += 1
+            if urgent:
+                self._urgent_waiting += 1
+                while self._held:
+                    self._turn.wait()
+                self._urgent_waiting -= 1
+            else:
+                while self._held or self._urgent_waiting:
+                    self._turn.wait()
+            self.waiting -= 1
+            self._held = True
+        try:
+            yield
+        finally:
+            with self._turn:
+                self._held = False
+                self._turn.notify_all()
+
+
 class Store:
     """One SQLite database, shared safely by every thread of one app.
 
@@ -36,6 +76,7 @@ class Store:
         self._all_connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._memory_lock = threading.RLock() if self.is_memory else None
+        self._gate = _WriteGate()
         self._shared_db = self._open() if self.is_memory else None
         with self._exclusive():
             migrations.apply(self._database())
@@ -79,6 +120,15 @@ class Store:
             with self._memory_lock:
                 yield
 
+    @property
+    def writers_waiting(self) -> int:
+        """How many of this process's threads wait to write."""
+        return self._gate.waiting
+
+    def serve_in_background(self) -> None:
+        """Mark the calling thread as background work (the scheduler's): its writes go first."""
+        self._local.urgent = True
+
     @contextmanager
     def write(self) -> Iterator[Database]:
         """Run the block in one IMMEDIATE transaction; nested calls become savepoints."""
@@ -88,15 +138,24 @@ class Store:
                 with db.atomic():
                     yield db
                 return
-            db.conn.execute("BEGIN IMMEDIATE")
-            try:
+            if self.is_memory:  # one connection behind a lock already
+                with self._transaction(db):
+                    yield db
+                return
+            with self._gate.hold(getattr(self._local, "urgent", False)), self._transaction(db):
                 yield db
-            except BaseException:
-                if db.conn.in_transaction:
-                    db.conn.execute("ROLLBACK")
-                raise
-            else:
-                db.conn.execute("COMMIT")
+
+    @contextmanager
+    def _transaction(self, db: Database) -> Iterator[None]:
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            raise
+        else:
+            db.conn.execute("COMMIT")
 
     @contextmanager
     def read(self) -> Iterator[Database]:
