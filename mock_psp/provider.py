@@ -52,6 +52,7 @@ class Provider:
         self.scheduler = Scheduler(
             self.store, {**HANDLERS, JOB_KIND: self.webhooks.deliver_job},
             settings.scheduler_interval, after_job=self.webhooks.dispatch_outbox,
+            quiet_kinds=frozenset({JOB_KIND}),
         )
 
     def _apply_start_options(self, default: namespaces.Namespace) -> None:

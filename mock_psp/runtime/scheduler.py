@@ -76,11 +76,15 @@ def pending_jobs(db: Database, namespace_id: str) -> list[dict]:
 
 class Scheduler:
     def __init__(self, store, handlers: dict[str, Handler], poll_interval: float = 0.05,
-                 after_job: Callable[[], object] | None = None, workers: int = 4):
+                 after_job: Callable[[], object] | None = None, workers: int = 4,
+                 quiet_kinds: frozenset[str] = frozenset()):
         """
         :param after_job: called after every job (and before each pass), e.g. to turn
             the changes a job committed into webhook deliveries.
+        :param quiet_kinds: job kinds that commit no changes for ``after_job`` to pick up
+            (a webhook delivery); skipping the hook after them saves a write turn per job.
         """
+        self.quiet_kinds = quiet_kinds
         self.store = store
         self.handlers = handlers
         self.poll_interval = poll_interval
@@ -146,7 +150,8 @@ class Scheduler:
                 raise Abandoned(job.id) from exc  # the store went away under it: it stays `running`
             log.exception("job %s (%s) failed", job.id, job.kind)
             state, error = "failed", f"{type(exc).__name__}: {exc}"
-        self._after_job()
+        if job.kind not in self.quiet_kinds:
+            self._after_job()
         return {"id": job.id, "kind": job.kind, "due_at": job.due_at, "state": state, "error": error,
                 "payload": job.payload}
 

@@ -221,6 +221,27 @@ def test_advancing_runs_due_jobs_in_due_time_order_at_their_own_time(store, virt
     assert namespaces.get(store, virtual_ns.id).now_ms() == start + 60_000
 
 
+def test_the_after_job_hook_is_skipped_only_after_quiet_jobs(store, virtual_ns):
+    """A webhook delivery commits no change for the outbox pass to pick up: under load, that
+    pass after every delivery cost a write turn and kept deliveries behind the events."""
+    hooks = []
+    scheduler = Scheduler(store, {"test.quiet": lambda s, j: None, "test.loud": lambda s, j: None},
+                          after_job=lambda: hooks.append("pass"), quiet_kinds=frozenset({"test.quiet"}))
+    start = namespaces.get(store, virtual_ns.id).now_ms()
+    with store.write() as db:
+        from mock_psp.runtime import scheduler as scheduling
+
+        for n in range(3):
+            scheduling.schedule(db, virtual_ns.id, "test.quiet", start + 1000 * (n + 1), {})
+        scheduling.schedule(db, virtual_ns.id, "test.loud", start + 5000, {})
+    hooks.clear()
+    with scheduler.running_jobs_of(virtual_ns.id):
+        hooks.clear()
+        ran = scheduler.run_due_by(virtual_ns.id, start + 10_000)
+    assert [r["kind"] for r in ran] == ["test.quiet"] * 3 + ["test.loud"]
+    assert hooks == ["pass"]  # after the loud job only
+
+
 def test_jobs_scheduled_inside_the_window_also_run(store, virtual_ns):
     scheduler = Scheduler(store, HANDLERS)
     namespaces.update_config(store, virtual_ns.id, {"delays": {"authorize": 5, "capture": 5}})
