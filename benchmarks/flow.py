@@ -18,13 +18,10 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import statistics
-import threading
 import time
 from dataclasses import asdict
 from dataclasses import dataclass
 from functools import partial
-from http.server import BaseHTTPRequestHandler
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import harness
@@ -97,35 +94,6 @@ def measure_size(size: int, plan: Plan, tmp: Path, source: Path | None = None) -
 # -- concurrent clients, and webhook deliveries under their load ------------------------------
 
 
-class _Receiver:
-    """A webhook receiver in this process answering 200 at once; notes each arrival's time."""
-
-    def __init__(self):
-        self.arrivals: list[float] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def do_POST(self):  # noqa: N802 - http.server's naming
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.arrivals.append(time.time())
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def _client(url: str, start_at: float, end_at: float) -> int:
@@ -148,7 +116,7 @@ def _deliveries(url: str, status: str | None = None) -> int:
 def measure_concurrency(processes: int, seconds: float, tmp: Path, source: Path | None) -> dict:
     """``processes`` clients running flows for ``seconds`` against a fresh server whose default
     namespace has a webhook endpoint; flows/s, deliveries/s meanwhile, and the backlog left."""
-    receiver = _Receiver()
+    receiver = harness.Receiver(200)
     try:
         with harness.mock_psp_server(tmp / f"load-{processes}.db", tmp / f"load-{processes}.log", source) as server:
             requests.post(f"{server.url}/_mock/webhook-endpoints", json={"url": receiver.url},
@@ -159,7 +127,7 @@ def measure_concurrency(processes: int, seconds: float, tmp: Path, source: Path 
             with multiprocessing.get_context("fork").Pool(processes) as pool:
                 counts = pool.starmap(_client, [(server.url, start_at, end_at)] * processes)
             created, pending = _deliveries(server.url), _deliveries(server.url, "pending")
-            during = sum(start_at <= t < end_at for t in receiver.arrivals)
+            during = sum(start_at <= t < end_at for t, _ in receiver.arrivals)
             drain_started = time.time()
             while _deliveries(server.url, "pending") and time.time() - drain_started < DRAIN_WAIT_SECONDS:
                 time.sleep(0.2)

@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -26,6 +27,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import requests
@@ -278,3 +281,35 @@ def work_dir() -> Iterator[Path]:
     """A temporary directory for stores and server logs, removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="mock-psp-bench-") as path:
         yield Path(path)
+
+class Receiver:
+    """A webhook receiver in the benchmark's process (127.0.0.1, port 0), threaded: it
+    answers every POST with ``status`` and notes (arrival time, body)."""
+
+    def __init__(self, status: int = 200):
+        self.status = status
+        self.arrivals: list[tuple[float, bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.arrivals.append((time.time(), body))
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -24,11 +24,8 @@ import argparse
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import requests
@@ -39,36 +36,6 @@ import harness  # noqa: E402
 ADVANCE_SECONDS = 25 * 3600
 
 
-class Receiver:
-    """A small threaded receiver that answers with ``status`` and notes arrival times."""
-
-    def __init__(self, status: int = 200):
-        self.status = status
-        self.arrivals: list[tuple[float, bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.arrivals.append((time.time(), body))
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def refused_url() -> str:
@@ -127,7 +94,7 @@ def schedule_walk(url: str, webhook_url: str, deliveries: int) -> dict:
 
 
 def throughput(url: str, count: int) -> dict:
-    receiver = Receiver(200)
+    receiver = harness.Receiver(200)
     try:
         session = requests.Session()
         _, control, api = new_namespace(url, "virtual", receiver.url, delays={"webhook": 10})
@@ -146,7 +113,7 @@ def throughput(url: str, count: int) -> dict:
 def dispatch_latency(url: str, samples: int) -> dict:
     import json
 
-    receiver = Receiver(200)
+    receiver = harness.Receiver(200)
     try:
         session = requests.Session()
         _, control, api = new_namespace(url, "system", receiver.url)
@@ -178,7 +145,7 @@ def main() -> None:
     results: dict = {"benchmark": "webhooks", "quick": args.quick, "machine": harness.machine(), "code": version}
     with tempfile.TemporaryDirectory() as tmp:
         with harness.mock_psp_server(Path(tmp) / "wh.db", Path(tmp) / "server.log") as server:
-            failing = Receiver(500)
+            failing = harness.Receiver(500)
             try:
                 results["walk_500"] = schedule_walk(server.url, failing.url, deliveries)
             finally:
