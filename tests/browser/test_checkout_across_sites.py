@@ -25,6 +25,7 @@ from tests.browser.test_checkout_in_chromium import Account
 from tests.browser.test_checkout_in_chromium import hs_modal_options
 from tests.browser.test_checkout_in_chromium import open_modal
 from tests.browser.test_checkout_in_chromium import pay_with_card
+from tests.browser.test_checkout_in_chromium import pay_with_upi
 from tests.browser.test_checkout_in_chromium import wait_for_event
 
 pytestmark = pytest.mark.browser
@@ -105,9 +106,7 @@ def test_hyperswitch_modal_upi_across_sites(page, arrangement):
     account = account_for(arrangement, clock="virtual")
     payment = account.hs_payment()
     frame = open_modal(page, arrangement.shop, **hs_modal_options(account, payment))
-    frame.locator("[data-test-id=method-upi]").click()
-    frame.locator("[data-test-id=test-vpa]:text-is('success@upi')").click()
-    frame.locator("[data-test-id=pay-button]").click()
+    pay_with_upi(frame)
     frame.locator("[data-test-id=payment-result][data-status=processing]").wait_for()
     account.advance(10)
     assert wait_for_event(page, "success")["status"] == "succeeded"

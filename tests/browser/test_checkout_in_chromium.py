@@ -83,6 +83,20 @@ def pay_with_card(frame_or_page, number: str = "4242424242424242") -> None:
     frame_or_page.locator("[data-test-id=pay-button]").click()
 
 
+def pay_with_upi(frame_or_page, vpa: str = "success@upi") -> None:
+    """Choose UPI, click a test UPI ID (it fills the form by script, deferred), then pay."""
+    frame_or_page.locator("[data-test-id=method-upi]").click()
+    field = frame_or_page.locator("[name=vpa]")
+    for _ in range(10):
+        frame_or_page.locator(f"[data-test-id=test-vpa]:text-is('{vpa}')").click()
+        try:
+            expect(field).to_have_value(vpa, timeout=1000)
+            break
+        except AssertionError:
+            continue
+    frame_or_page.locator("[data-test-id=pay-button]").click()
+
+
 def shop_url(merchant_site, **options) -> str:
     return f"{merchant_site.url}/shop?{urlencode(options)}"
 
@@ -245,9 +259,7 @@ def test_hyperswitch_modal_upi_finishes_when_the_clock_moves(page, provider_serv
     account = Account(provider_server.url, [merchant_site.url], clock="virtual")
     payment = account.hs_payment()
     frame = open_modal(page, merchant_site, **hs_modal_options(account, payment))
-    frame.locator("[data-test-id=method-upi]").click()
-    frame.locator("[data-test-id=test-vpa]:text-is('success@upi')").click()
-    frame.locator("[data-test-id=pay-button]").click()
+    pay_with_upi(frame)
     frame.locator("[data-test-id=payment-result][data-status=processing]").wait_for()
     account.advance(10)
     assert wait_for_event(page, "success")["status"] == "succeeded"
