@@ -11,21 +11,14 @@ of them is not a browser's (curl, a test client) and is let through.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Request
 
-
-def origin_of(url: str | None) -> str | None:
-    if not url:
-        return None
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+from ..domain.urls import origin_of
 
 
 def own_origins(request: Request, public_url: str | None) -> set[str]:
     """The provider's origin as this request reached it, and as configured (--public-url)."""
-    found = {f"{request.scheme}://{request.host}"}
+    found = {origin_of(request.host_url)}
     public = origin_of(public_url)
     if public:
         found.add(public)
@@ -35,7 +28,7 @@ def own_origins(request: Request, public_url: str | None) -> set[str]:
 def posted_from_elsewhere(request: Request, own: set[str]) -> bool:
     origin = request.headers.get("Origin")
     if origin is not None:
-        return origin not in own
+        return origin.strip().lower() not in own
     site = request.headers.get("Sec-Fetch-Site")
     if site is not None:
         return site != "same-origin"  # same-site is another port or subdomain: not us

@@ -52,6 +52,7 @@ from ..domain.numbers import is_ascii_digits
 from ..domain.payments import CardInput
 from ..domain.payments import PaymentMethodInput
 from ..domain.urls import is_web_url
+from ..domain.urls import origin_of
 from ..runtime.clock import to_datetime
 from . import adapters as a
 from . import origins
@@ -90,8 +91,9 @@ def start(namespace, payment):
     """
     values = request.values
     mode = EMBEDDED if values.get("mode") == EMBEDDED else REDIRECT
-    parent_origin = origins.origin_of(values.get("parent_origin"))
-    if mode == EMBEDDED and parent_origin not in namespace.config.get("allowed_origins", []):
+    parent_origin = origin_of(values.get("parent_origin"))  # lower case, as browsers give origins
+    registered = {allowed.lower() for allowed in namespace.config.get("allowed_origins", [])}
+    if mode == EMBEDDED and parent_origin not in registered:
         return refused(parent_origin or values.get("parent_origin") or "(none given)", namespace)
     visit = access.open_checkout(_store(), namespace.id, payment.id, mode, parent_origin)
     if mode == REDIRECT:  # an embedded visit is bound by its id alone (see the module's notes)

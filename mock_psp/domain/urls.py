@@ -30,3 +30,17 @@ def host_of(text: str) -> str | None:
         return urlsplit(text).hostname
     except ValueError:
         return None
+
+
+def origin_of(text: object) -> str | None:
+    """``scheme://host[:port]`` of an http(s) URL, lower case (None if it is not one or cannot
+    be read): what a browser's ``Origin`` header says, for comparing with Referer and settings."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # e.g. "http://[oops": a header anyone can send
+        return None
+    if parts.scheme.lower() not in WEB_SCHEMES or not parts.netloc:
+        return None
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"

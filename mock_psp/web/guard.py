@@ -21,6 +21,8 @@ from flask import Flask
 from flask import jsonify
 from flask import request
 
+from ..domain.urls import origin_of
+
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "[::1]"})
 ANY_HOST = "*"
 WILDCARD_BINDS = frozenset({"", "0.0.0.0", "::", "[::]"})
@@ -42,15 +44,9 @@ def hostname(host: str) -> str:
     return host.rstrip(".")
 
 
-def origin_of(url: str) -> str:
-    """``scheme://host[:port]`` of a URL, lower case, no path."""
-    scheme, _, rest = url.partition("://")
-    return f"{scheme.lower()}://{rest.split('/', 1)[0].lower()}"
-
-
 def answered_hosts(configured: Iterable[str], public_url: str | None, bound_host: str | None) -> frozenset[str]:
     names = set(LOOPBACK) | {hostname(name) if name != ANY_HOST else ANY_HOST for name in configured}
-    if public_url:
+    if public_url and origin_of(public_url):
         names.add(hostname(origin_of(public_url).split("://", 1)[1]))
     if bound_host and bound_host not in WILDCARD_BINDS:
         names.add(hostname(bound_host if ":" not in bound_host or bound_host.startswith("[")
@@ -89,7 +85,7 @@ def check_hosts(app: Flask, names: frozenset[str]) -> None:
 def own_origins(public_url: str | None) -> set[str]:
     """The provider's own origins for this request: the one it was reached on, and --public-url's."""
     own = {origin_of(request.host_url)}
-    if public_url:
+    if public_url and origin_of(public_url):
         own.add(origin_of(public_url))
     return own
 

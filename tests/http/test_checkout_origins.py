@@ -170,3 +170,13 @@ def test_a_same_origin_post_still_pays(gov, app, headers):
     response = browser.client.post(card_page.url.split("localhost", 1)[-1], data=CARD, headers=headers)
     assert response.status_code == 303
     assert gov.get(created["payment_id"]).json["state"]["status"] == "submitted"
+
+
+@pytest.mark.parametrize("referer", ["http://[oops/", "http://localhost:99999/", "http://[::1"])
+def test_an_unreadable_referer_on_a_checkout_post_is_another_site_not_a_500(gov, app, referer):
+    created = gov.create().json
+    browser = Browser(app.test_client())
+    card_page = browser.open(created["_links"]["next_url"]["href"])
+    response = browser.client.post(card_page.url.split("localhost", 1)[-1], data=CARD, headers={"Referer": referer})
+    assert response.status_code == 403 and "another site" in response.get_data(as_text=True)
+    assert gov.get(created["payment_id"]).json["state"]["status"] == "started"
