@@ -219,6 +219,8 @@ class Run:
             self.setup()
             clock_start = self.clock_now()
             for step in self.scenario.steps:
+                if self.runner.on_step is not None:
+                    self.runner.on_step(self.scenario, step)
                 result = steps[step.kind](self, self.resolve(step.args))
                 self.vars["last"] = result
                 if step.save_as:
