@@ -159,7 +159,7 @@ def list_scenarios(paths, tags) -> None:
     try:
         chosen = select(paths, tags)
     except ScenarioError as error:
-        _refuse_files(error)
+        _refuse_files(error, then="")
     width = max([len(s.name) for s in chosen] + [4])
     for s in chosen:
         click.echo(f"{s.name:<{width}}  {s.dialect:<11}  {','.join(s.tags):<30}  {s.description}")

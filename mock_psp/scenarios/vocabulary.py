@@ -25,6 +25,10 @@ def event_types(dialect: Dialect) -> tuple[str, ...]:
     return tuple(dialect.events.EVENT_TYPES)
 
 
+def payment_statuses(dialect: Dialect) -> tuple[str, ...]:
+    return tuple(dialect.client.payment_statuses)
+
+
 def order_states(dialect: Dialect) -> tuple[str, ...]:
     return ORDER_STATES
 
@@ -62,6 +66,7 @@ class Words:
 WORDS: tuple[Words, ...] = (
     Words("expect_webhook", "type", "event type", event_types, per_dialect=True),
     Words("send_webhook", "event_type", "event type", event_types, per_dialect=True),
+    Words("expect_payment", "status", "payment status", payment_statuses, per_dialect=True),
     Words("expect_order", "state", "order state", order_states),
     Words("expect_order", "transitions", "order state", order_states),
     Words("expect_orders", "state", "order state", order_states),
@@ -87,6 +92,8 @@ def problems(data: Any) -> list[tuple[tuple, str]]:
     found = []
     for words in WORDS:
         known = words.known(dialect)
+        if not known:  # a dialect that does not say its words for this: nothing to check against
+            continue
         for path, value in words.values(data):
             if value not in known:
                 what = f"{dialect.name} {words.what}" if words.per_dialect else words.what
@@ -104,8 +111,9 @@ def closest(value: Any, known) -> str | None:
     """The known word nearest a misspelt one (difflib's ratio, 0.6 or more), if any."""
     if not isinstance(value, str):
         return None
-    close = difflib.get_close_matches(value, [str(k) for k in known], n=1)
-    return close[0] if close else None
+    by_case = {str(k).lower(): str(k) for k in known}  # "success" is GovPay+'s SUCCESS
+    close = difflib.get_close_matches(value.lower(), list(by_case), n=1)
+    return by_case[close[0]] if close else None
 
 
 def did_you_mean(value: Any, known) -> str:

@@ -216,3 +216,17 @@ def test_a_new_dialects_vocabulary_is_checked_without_editing_the_checker(tmp_pa
 
 def test_every_catalog_file_passes_the_checker():
     assert len(load_all([catalog_dir()])) >= 30
+
+
+@pytest.mark.parametrize(("dialect", "status", "meant"), [("hyperswitch", "succeded", "succeeded"),
+                                                           ("govuk", "sucess", "success"),
+                                                           ("govpay-lk", "success", "SUCCESS")])
+def test_a_misspelt_payment_status_is_refused_in_the_dialects_words(tmp_path, dialect, status, meant):
+    found = problems(tmp_path, f"""
+        name: status-typo
+        dialect: {dialect}
+        steps:
+          - expect_payment: {{payment: pay_1, status: {status}}}
+    """)
+    assert found == [f"4: steps/0/expect_payment/status: unknown {dialect} payment status {status!r}; "
+                     f"did you mean {meant}?"]
