@@ -77,3 +77,40 @@ def test_run_help_says_the_exit_codes():
 def test_check_help_says_its_exit_code_is_runs():
     text = CliRunner().invoke(cli, ["scenarios", "check", "--help"]).output
     assert "exits 2" in text
+
+
+TYPO = """
+    name: typo
+    dialect: hyperswitch
+    steps:
+      - create_order: {amount: 1000, card: "4242424242424242"}
+        save_as: order
+      - expect_webhook: {type: payment_succeded, deliveries: 0}
+      - expect_order: {order: "${order.id}", state: faild}
+"""
+
+
+@pytest.fixture
+def typo(tmp_path):
+    path = tmp_path / "typo.yaml"
+    path.write_text(dedent(TYPO).lstrip())
+    return str(path)
+
+
+def test_check_lists_every_word_problem_with_file_and_line_and_exits_2(typo):
+    result = invoke("check", typo)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"{typo}:6: steps/1/expect_webhook/type: unknown hyperswitch event type 'payment_succeded'; "
+        "did you mean payment_succeeded?",
+        f"{typo}:7: steps/2/expect_order/state: unknown order state 'faild'; did you mean failed?",
+        "mock-psp: 2 problem(s) in 1 scenario file(s)",
+    ]
+
+
+def test_run_refuses_to_start_on_a_word_problem(typo):
+    result = invoke("run", typo)
+    assert result.exit_code == 2
+    assert "did you mean payment_succeeded?" in result.stderr
+    assert result.stderr.splitlines()[-1] == "mock-psp: 2 problem(s) in 1 scenario file(s); nothing ran"
+    assert "Running" not in result.stdout
