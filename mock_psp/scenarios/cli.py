@@ -42,7 +42,8 @@ Exit codes (for CI):
   1  a scenario failed
   2  could not run: bad arguments, an invalid scenario file (every problem is listed
      with file:line, and nothing runs), no scenario matches, or the provider or a
-     merchant cannot be reached or refuses the set-up (one line on stderr says why)
+     merchant cannot be reached (also mid-run) or refuses the set-up (one line on
+     stderr says why; MOCK_PSP_DEBUG=1 keeps the traceback of an unexpected error)
 """
 
 

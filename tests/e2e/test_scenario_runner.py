@@ -199,3 +199,30 @@ def test_each_scenario_says_when_it_starts_and_verbose_shows_each_step(tmp_path)
     assert lines[start + 1].startswith("  step 1/2 create_order (") and lines[start + 1].endswith("passes.yaml:6)")
     assert lines[start + 2].startswith("  step 2/2 expect_order (")
     assert lines[start + 3].startswith("PASS  passes")
+
+
+def test_a_provider_that_goes_away_mid_run_stops_the_run_with_one_line_and_exit_2(tmp_path, monkeypatch):
+    from mock_psp.harness import start_harness
+    from mock_psp.scenarios import steps
+
+    harness = start_harness({"db": ":memory:", "port": 0}, dialect=None)
+    original = steps.create_order
+
+    def create_then_lose_the_provider(run, args):
+        made = original(run, args)
+        harness.stop()  # the provider CI started in an earlier step has crashed
+        return made
+
+    create_then_lose_the_provider.scenario_step = "create_order"
+    monkeypatch.setattr(steps, "create_order", create_then_lose_the_provider)
+    path = folder(tmp_path, lost="""
+        name: lost
+        dialect: hyperswitch
+        steps:
+          - create_order: {amount: 1000, card: "4242424242424242"}
+          - expect_webhook: {type: payment_succeeded}
+    """)
+    result = CliRunner().invoke(cli, ["scenarios", "run", str(path), "--psp-url", harness.psp_url])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip().splitlines() == [
+        f"mock-psp: cannot reach the provider at {harness.psp_url}: connection refused"]
