@@ -87,6 +87,9 @@ class Client:
     # (http session, the dialect's settings in the namespace's config, step args) -> the answer
     send_made_up_event: Callable[[Any, dict, dict], Any] | None = None
     made_up_event_id: Callable[[], str] = field(default=lambda: f"evt_scenario_{uuid.uuid4().hex[:16]}")
+    # Every status ``payment`` can report, in the provider's words: the scenario checker refuses
+    # others (expect_payment.status). Empty: not checked.
+    payment_statuses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

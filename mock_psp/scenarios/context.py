@@ -14,16 +14,20 @@ import traceback
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
 from ..client.control import Control
+from ..client.control import ProviderUnreachable
 from ..client.control import PspHttpError
 from ..client.control import parse_time
 from ..dialects import registry
 from ..domain import durations
 from ..domain.numbers import is_ascii_digits
 from .browser import BrowserUnavailable
+from .errors import CouldNotRun
+from .errors import unreachable
 from .loader import Scenario
 from .loader import Step
 
@@ -219,6 +223,8 @@ class Run:
             self.setup()
             clock_start = self.clock_now()
             for step in self.scenario.steps:
+                if self.runner.on_step is not None:
+                    self.runner.on_step(self.scenario, step)
                 result = steps[step.kind](self, self.resolve(step.args))
                 self.vars["last"] = result
                 if step.save_as:
@@ -228,9 +234,27 @@ class Run:
             return self._failed(started, clock_start, step, failure.message, failure.expected, failure.found)
         except BrowserUnavailable as error:
             return self._failed(started, clock_start, step, str(error))
+        except (requests.ConnectionError, ProviderUnreachable) as error:
+            lost = self._lost(error)
+            if lost is not None:  # the provider or the merchant is gone: no later scenario can run either
+                raise lost from None
+            return self._failed(started, clock_start, step, f"{error.__class__.__name__}: {error}")
         except Exception as error:  # a bug or an unreachable server: report it as this scenario's failure
             return self._failed(started, clock_start, step, f"{error.__class__.__name__}: {error}",
                                 found=traceback.format_exc(limit=6))
+
+    def _lost(self, error: Exception) -> CouldNotRun | None:
+        """CouldNotRun if the server a connection error came from no longer answers at all; None
+        if it does (a reset the scenario injected with set_api_faults is its own business)."""
+        cause = error if isinstance(error, requests.ConnectionError) else error.__cause__
+        url = getattr(getattr(cause, "request", None), "url", None) or self.psp_url
+        base = "{0.scheme}://{0.netloc}".format(urlsplit(url))
+        what = "test merchant" if url.startswith(self.shop_url) else "provider"
+        try:
+            requests.get(f"{base}/", timeout=5)
+        except requests.RequestException as probe:
+            return unreachable(what, base, probe)
+        return None
 
     def _simulated(self, clock_start: float | None) -> float:
         if clock_start is None or not self.virtual:

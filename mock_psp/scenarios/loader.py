@@ -20,6 +20,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from ..dialects import registry
+from . import vocabulary
 
 COMMON_KEYS = ("name", "save_as")
 REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:\.[^}]*)?\}")
@@ -148,7 +149,9 @@ def _schema_problems(data: Any, lines: dict, file: str) -> list[Problem]:
 def _message(error) -> str:
     if "propertyNames" in error.relative_schema_path:
         known = [k for k in error.validator_value if k not in COMMON_KEYS] if error.validator == "enum" else []
-        return f"unknown step {error.instance!r}; steps are: {', '.join(known)} (plus name, save_as)"
+        close = vocabulary.closest(error.instance, known)
+        hint = f" did you mean {close}?" if close else ""
+        return f"unknown step {error.instance!r};{hint} steps are: {', '.join(known)} (plus name, save_as)"
     if error.validator == "anyOf":
         kinds = []
         for option in error.validator_value:
@@ -158,8 +161,25 @@ def _message(error) -> str:
                 kinds.append(f"{'an' if option['type'][0] in 'aeiou' else 'a'} {option['type']}")
         return f"{error.instance!r} is not valid here: give {' or '.join(kinds) or 'a valid value'}"
     if error.validator == "additionalProperties":
-        return error.message.replace("Additional properties are not allowed", "unknown key(s)")
+        return _unknown_keys(error)
+    if error.validator == "enum":
+        choices = ", ".join(map(str, error.validator_value))
+        hint = vocabulary.did_you_mean(error.instance, error.validator_value)
+        return f"{error.instance!r} is not one of {choices}{hint}"
     return error.message
+
+
+def _unknown_keys(error) -> str:
+    """Each key the object may not have, with the closest it may (or the ones it may)."""
+    allowed = list(error.schema.get("properties") or {})
+    unknown = [key for key in error.instance if key not in allowed]
+    if not unknown or not allowed:
+        return error.message.replace("Additional properties are not allowed", "unknown key(s)")
+    parts = []
+    for key in unknown:
+        hint = vocabulary.did_you_mean(key, allowed)
+        parts.append(f"unknown key {key!r}{hint or '; keys are: ' + ', '.join(allowed)}")
+    return "; ".join(parts)
 
 
 def _step_problems(data: dict, lines: dict, file: str) -> list[Problem]:
@@ -184,6 +204,12 @@ def _step_problems(data: dict, lines: dict, file: str) -> list[Problem]:
     return problems
 
 
+def _word_problems(data: Any, lines: dict, file: str) -> list[Problem]:
+    """Event types, order states and outcome names the scenario's dialect does not know (vocabulary.py)."""
+    return [Problem(file, _line_of(lines, path), f"{'/'.join(map(str, path))}: {message}")
+            for path, message in vocabulary.problems(data)]
+
+
 def load(path: str | Path) -> Scenario:
     """Read and validate one file. Raises ScenarioError listing every problem found."""
     file = str(path)
@@ -195,6 +221,7 @@ def load(path: str | Path) -> Scenario:
     problems = _schema_problems(data, lines, file)
     if isinstance(data, dict):
         problems += _step_problems(data, lines, file)
+    problems += _word_problems(data, lines, file)
     if problems:
         raise ScenarioError(sorted(problems, key=lambda p: p.line))
     steps = []

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from ..domain.durations import describe as describe_duration
 from .context import Outcome
+from .loader import Scenario
+
+
+def start_line(scenario: Scenario) -> str:
+    """Printed as a scenario starts, so a long one is not silence."""
+    return f"START {scenario.name}  [{scenario.dialect}]"
 
 
 def progress_line(outcome: Outcome) -> str:
@@ -53,7 +60,14 @@ def summary(outcomes: list[Outcome], wall: float) -> str:
     rows.append("")
     rows.append(f"{passed} passed, {failed} failed{f', {skipped} skipped' if skipped else ''} "
                 f"in {wall:.1f} s wall; {describe_duration(simulated)} simulated on the clock")
+    rows += skip_reasons(outcomes)
     return "\n".join(rows)
+
+
+def skip_reasons(outcomes: list[Outcome]) -> list[str]:
+    """One line per reason: how many it skipped, and why (the reason says how to enable them)."""
+    counts = Counter(o.skipped for o in outcomes if o.skipped)
+    return [f"{count} skipped: {reason}" for reason, count in counts.items()]
 
 
 def write_junit(outcomes: list[Outcome], path: str | Path, wall: float) -> None:

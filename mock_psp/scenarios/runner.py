@@ -31,7 +31,10 @@ from .context import Outcome
 from .context import Run
 from .context import StepFailed
 from .context import seconds
+from .errors import CouldNotRun
+from .errors import unreachable
 from .loader import Scenario
+from .loader import Step
 
 # Imported from here by the CLI, the pytest plugin and tests.
 __all__ = ["Outcome", "Run", "Runner", "StepFailed", "seconds", "step_table"]
@@ -50,6 +53,7 @@ class Runner:
     merchant_urls: list[str] = field(default_factory=list)
     artifacts: Path | None = None
     control_token: str | None = None  # the provider's, when it was started with one
+    on_step: Callable[[Scenario, Step], None] | None = None  # told before each step runs (-v's progress)
     _harness: Any = None
     _browser: LazyBrowser = field(default_factory=LazyBrowser)
     _external: dict[str, str] = field(default_factory=dict)
@@ -58,15 +62,37 @@ class Runner:
     # -- lifetime ------------------------------------------------------------------------------------
 
     def start(self) -> Runner:
+        """Check that the given servers answer (CouldNotRun if not), then start what was not given."""
+        for url in self.merchant_urls:
+            self._external[self._merchant_config(url.rstrip("/"))["dialect"]] = url.rstrip("/")
         if self.psp_url is None:
             from ..harness import start_harness
 
             self._harness = start_harness({"db": ":memory:", "port": 0, "background": True}, dialect=None)
             self.psp_url = self._harness.psp_url
-        for url in self.merchant_urls:
-            config = call(self._http, "GET", f"{url.rstrip('/')}/_merchant/config", timeout=10)
-            self._external[config["dialect"]] = url.rstrip("/")
+        else:
+            self.psp_url = self.psp_url.rstrip("/")
+            self._reach("provider", f"{self.psp_url}/_mock/health")  # open even with a control token
         return self
+
+    def _reach(self, what: str, url: str) -> requests.Response:
+        """GET ``url``; CouldNotRun naming the server and why when nothing answers there."""
+        base = "{0.scheme}://{0.netloc}".format(urlsplit(url))
+        try:
+            return self._http.get(url, timeout=10)
+        except requests.RequestException as error:
+            raise unreachable(what, base, error) from None
+
+    def _merchant_config(self, url: str) -> dict:
+        reply = self._reach("test merchant", f"{url}/_merchant/config")
+        try:
+            config = reply.json() if reply.status_code == 200 else None
+        except ValueError:
+            config = None
+        if not isinstance(config, dict) or "dialect" not in config:
+            raise CouldNotRun(f"{url} is not a mock-psp test merchant: GET /_merchant/config answered "
+                              f"{reply.status_code}")
+        return config
 
     def close(self) -> None:
         self._browser.close()
@@ -105,9 +131,19 @@ class Runner:
 
     # -- running ---------------------------------------------------------------------------------------
 
-    def run(self, scenario: Scenario) -> Outcome:
+    def missing_part(self, scenario: Scenario) -> str | None:
+        """Why this scenario cannot run here (an optional part is missing), or None. Asked before
+        any step runs, so such a scenario is skipped with the reason, never failed."""
         if self._external and scenario.dialect not in self._external:
-            return Outcome(scenario, True, 0.0, 0.0, skipped=f"no {scenario.dialect} merchant given")
+            return f"no {scenario.dialect} merchant given"
+        if scenario.uses_browser:
+            return self._browser.unavailable()
+        return None
+
+    def run(self, scenario: Scenario) -> Outcome:
+        missing = self.missing_part(scenario)
+        if missing:
+            return Outcome(scenario, True, 0.0, 0.0, skipped=missing)
         started = time.monotonic()
         merchant = self.merchant_for(scenario)
         run = Run(self, scenario, merchant)

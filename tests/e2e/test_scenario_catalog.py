@@ -23,6 +23,8 @@ def runner():
 @pytest.mark.parametrize("scenario", CATALOG, ids=[s.name for s in CATALOG])
 def test_catalog_scenario(runner, scenario):
     outcome = runner.run(scenario)
+    if outcome.skipped:  # an optional part (Playwright, Chromium) is missing here
+        pytest.skip(outcome.skipped)
     assert outcome.passed, "\n" + failure_text(outcome)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from textwrap import dedent
@@ -145,3 +146,83 @@ def test_expect_requests_counts_the_shops_calls_and_shows_them_when_wrong(tmp_pa
     assert result.exit_code == 1
     assert "counts failed in step 3 (expect_requests)" in result.output
     assert '"calls": [' in result.output and "POST /hyperswitch/payments 200" in result.output  # what it called
+
+
+IN_THE_BROWSER = """
+    name: in-the-browser
+    dialect: hyperswitch
+    steps:
+      - open_shop: {}
+      - pay_in_browser: {mode: redirect}
+        save_as: order
+      - expect_order: {order: "${order.id}", state: paid}
+"""
+
+
+def test_without_playwright_browser_scenarios_are_skipped_with_the_reason_and_the_run_is_green(tmp_path,
+                                                                                             monkeypatch):
+    monkeypatch.setitem(sys.modules, "playwright", None)  # `import playwright...` now fails as if not installed
+    monkeypatch.setitem(sys.modules, "playwright.sync_api", None)
+    (tmp_path / "s").mkdir()
+    path = folder(tmp_path / "s", passes=PASSING, browser=IN_THE_BROWSER)
+    junit = tmp_path / "results.xml"
+    result = invoke("run", str(path), "--junit", str(junit))
+    assert result.exit_code == 0, result.output
+    reason = "browser steps need Playwright: pip install 'mock-psp[browser]' and a Chromium (see docs/scenarios.md)"
+    assert f"SKIP  in-the-browser  [hyperswitch]  {reason}" in result.output
+    assert f"1 skipped: {reason}" in result.output
+    assert "1 passed, 0 failed, 1 skipped" in result.output
+    suite = ET.parse(junit).getroot()
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("2", "0", "1")
+    skipped = suite.find("testcase[@name='in-the-browser']/skipped")
+    assert skipped is not None and skipped.get("message") == reason
+
+
+def test_without_a_chromium_browser_scenarios_are_skipped_before_their_steps_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOCK_PSP_CHROMIUM", str(tmp_path / "no-chromium-here"))
+    path = folder(tmp_path, browser=IN_THE_BROWSER)
+    result = invoke("run", str(path))
+    assert result.exit_code == 0, result.output
+    assert "SKIP  in-the-browser  [hyperswitch]  browser steps need a Chromium: " in result.output
+    assert "no-chromium-here does not exist" in result.output
+    assert "0 passed, 0 failed, 1 skipped" in result.output
+
+
+def test_each_scenario_says_when_it_starts_and_verbose_shows_each_step(tmp_path):
+    path = folder(tmp_path, passes=PASSING)
+    quiet = invoke("run", str(path))
+    assert "START passes  [hyperswitch]" in quiet.output
+    assert "step 1" not in quiet.output
+    loud = invoke("run", str(path), "-v")
+    lines = loud.output.splitlines()
+    start = lines.index("START passes  [hyperswitch]")
+    assert lines[start + 1].startswith("  step 1/2 create_order (") and lines[start + 1].endswith("passes.yaml:6)")
+    assert lines[start + 2].startswith("  step 2/2 expect_order (")
+    assert lines[start + 3].startswith("PASS  passes")
+
+
+def test_a_provider_that_goes_away_mid_run_stops_the_run_with_one_line_and_exit_2(tmp_path, monkeypatch):
+    from mock_psp.harness import start_harness
+    from mock_psp.scenarios import steps
+
+    harness = start_harness({"db": ":memory:", "port": 0}, dialect=None)
+    original = steps.create_order
+
+    def create_then_lose_the_provider(run, args):
+        made = original(run, args)
+        harness.stop()  # the provider CI started in an earlier step has crashed
+        return made
+
+    create_then_lose_the_provider.scenario_step = "create_order"
+    monkeypatch.setattr(steps, "create_order", create_then_lose_the_provider)
+    path = folder(tmp_path, lost="""
+        name: lost
+        dialect: hyperswitch
+        steps:
+          - create_order: {amount: 1000, card: "4242424242424242"}
+          - expect_webhook: {type: payment_succeeded}
+    """)
+    result = CliRunner().invoke(cli, ["scenarios", "run", str(path), "--psp-url", harness.psp_url])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip().splitlines() == [
+        f"mock-psp: cannot reach the provider at {harness.psp_url}: connection refused"]

@@ -12,6 +12,7 @@ from . import checkout
 from . import client
 from . import face
 from . import routes
+from . import serialize
 from . import settings
 from . import webhooks
 from .auth import credentials
@@ -41,5 +42,5 @@ GOVPAY_LK = Dialect(
               ours="docs/govpay-lk.md"),
     client=Client(default_currency="LKR", happy_card="4242424242424242", headers=client.headers,
                   banner=client.banner, payment=client.payment, send_made_up_event=client.send_made_up_event,
-                  made_up_event_id=lambda: str(uuid.uuid4().int)[:16]),
+                  made_up_event_id=lambda: str(uuid.uuid4().int)[:16], payment_statuses=serialize.PAYMENT_STATUSES),
 )

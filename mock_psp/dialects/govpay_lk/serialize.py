@@ -11,6 +11,7 @@ from ...domain.payments import Payment
 from ...runtime.clock import iso_ms
 
 PENDING, SUCCESS, FAILED, EXPIRED = "PENDING", "SUCCESS", "FAILED", "EXPIRED"
+PAYMENT_STATUSES = (PENDING, SUCCESS, FAILED, EXPIRED)  # a transaction's status in the status inquiry
 STATUS_BY_DOMAIN = {p.CAPTURED: SUCCESS, p.PARTIALLY_CAPTURED: SUCCESS, p.FAILED: FAILED, p.CANCELLED: FAILED,
                     p.EXPIRED: EXPIRED}
 METHODS = {"card": "CARD", "bank_redirect": "BANK"}

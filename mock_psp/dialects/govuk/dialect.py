@@ -11,6 +11,7 @@ from . import checkout
 from . import client
 from . import face
 from . import routes
+from . import serialize
 from . import webhooks
 from .auth import credentials
 from .cards import TEST_CARDS
@@ -31,5 +32,6 @@ GOVUK = Dialect(
               reference="https://docs.payments.service.gov.uk/api_reference/",
               openapi="https://github.com/alphagov/pay-publicapi/blob/master/openapi/publicapi_spec.json"),
     client=Client(default_currency="GBP", happy_card="4444333322221111", headers=client.headers,
-                  banner=client.banner, payment=client.payment, made_up_event=client.made_up_event),
+                  banner=client.banner, payment=client.payment, made_up_event=client.made_up_event,
+                  payment_statuses=serialize.PAYMENT_STATUSES),
 )

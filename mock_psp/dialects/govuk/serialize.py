@@ -28,6 +28,11 @@ USER_CANCELLED = ("failed", True, "P0030", "Payment was cancelled by the user")
 SERVICE_CANCELLED = ("cancelled", True, "P0040", "Payment was cancelled by the service")
 ERROR = ("error", True, "P0050", "Payment provider returned an error")
 
+# Every state.status a payment can show.
+PAYMENT_STATUSES = tuple(dict.fromkeys(state[0] for state in (CREATED, STARTED, SUBMITTED, CAPTURABLE, SUCCESS,
+                                                              REJECTED, EXPIRED, USER_CANCELLED, SERVICE_CANCELLED,
+                                                              ERROR)))
+
 # Failure reasons the sandbox reports as a provider error rather than a rejection.
 _ERRORS = {outcomes.PROCESSING_ERROR, outcomes.CARD_NOT_SUPPORTED}
 

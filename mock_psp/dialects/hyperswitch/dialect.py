@@ -12,6 +12,7 @@ from . import customers
 from . import face
 from . import mandates
 from . import routes
+from . import serialize
 from . import webhooks
 from .auth import credentials
 from .cards import TEST_CARDS
@@ -30,5 +31,6 @@ HYPERSWITCH = Dialect(
               reference="https://api-reference.hyperswitch.io/",
               openapi="https://github.com/juspay/hyperswitch/blob/main/api-reference/v1/openapi_spec_v1.json"),
     client=Client(default_currency="USD", happy_card="4242424242424242", headers=client.headers,
-                  banner=client.banner, payment=client.payment, made_up_event=client.made_up_event),
+                  banner=client.banner, payment=client.payment, made_up_event=client.made_up_event,
+                  payment_statuses=serialize.PAYMENT_STATUSES),
 )

@@ -73,6 +73,8 @@ _FAILURES = {
     r.REFUND_FAILED_REASON: ("DC_00", "Something went wrong"),
 }
 UNIFIED_FAILURE = ("UE_9000", "Something went wrong")
+# Every intent status a payment can show (intent_status_name's answers).
+PAYMENT_STATUSES = ("requires_payment_method", "requires_confirmation", *_STATUS_NAMES.values())
 
 
 def intent_status_name(status: str, has_payment_method: bool) -> str:
