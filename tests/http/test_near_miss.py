@@ -121,3 +121,11 @@ def test_mock_psp_requests_prints_the_hint_on_the_calls_line(app, ns):
     assert "PUT    /hyperswitch/payments/pay_x  405  " in line
     assert line.endswith(" ms  did you mean GET /hyperswitch/payments/{payment_id}"
                          " or POST /hyperswitch/payments/{payment_id}?")
+
+
+def test_a_miss_outside_the_api_paths_meets_no_api_fault(app, ns):
+    client = app.test_client()
+    client.put("/_mock/faults", json={"api": {"next": ["error"]}}, headers={"X-Mock-Namespace": ns["id"]})
+    missed = client.get("/govuk/payments", headers=keys(ns, "/govuk"))
+    assert (missed.status_code, missed.data) == (404, GOVUK_404)
+    assert client.get("/govuk/v1/payments", headers=keys(ns, "/govuk")).status_code == 500  # the API call does
