@@ -580,9 +580,7 @@ def list_requests():
         raise ControlError(400, "bad_request", "status must be an HTTP status code") from None
     view = _unmatched_view()
     entries = _provider().journal.entries(_journal_key(view), limit, method=request.args.get("method"),
-                                          path_contains=request.args.get("path"), status=status,
-                                          unmatched=journal.UNMATCHED_ROUTE if view == journal.UNMATCHED_ROUTE
-                                          else None)
+                                          path_contains=request.args.get("path"), status=status, unmatched=view)
     return jsonify({"data": [journal_json(e) for e in entries]})
 
 

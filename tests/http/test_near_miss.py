@@ -102,9 +102,17 @@ def test_a_miss_with_no_key_or_a_wrong_key_still_gets_the_hint(app, ns):
     assert journal(app, ns, unmatched="true") == unmatched  # the older spelling
 
 
-def test_an_unknown_unmatched_view_is_refused(app, ns):
-    reply = app.test_client().get("/_mock/requests?unmatched=routes", headers={"X-Mock-Namespace": ns["id"]})
-    assert reply.status_code == 400 and "key" in reply.get_json()["error"]["message"]
+def test_the_unmatched_views_are_key_and_route_and_nothing_else(app, ns):
+    client, mine = app.test_client(), {"X-Mock-Namespace": ns["id"]}
+    client.post("/hyperswitch/payment", headers=keys(ns, "/hyperswitch"))
+    client.post("/hyperswitch/payment")
+    assert len(journal(app, ns, unmatched="false")) == 1  # this namespace's journal, as before
+    refused = client.get("/_mock/requests?unmatched=routes", headers=mine)
+    assert refused.status_code == 400 and "key" in refused.get_json()["error"]["message"]
+    # DELETE empties whole journals only: one unmatched=route names none
+    assert client.delete("/_mock/requests?unmatched=route", headers=mine).status_code == 400
+    assert client.delete("/_mock/requests?unmatched=key", headers=mine).status_code == 204
+    assert journal(app, ns, unmatched="key") == [] and len(journal(app, ns)) == 1
 
 
 def test_the_requests_page_asks_did_you_mean(app, ns):
