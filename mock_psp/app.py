@@ -17,6 +17,8 @@ from flask import Flask
 from flask import jsonify
 from flask import request
 from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import NotFound
 
 from . import sdk
 from .checkout import routes as checkout
@@ -30,6 +32,7 @@ from .provider import Provider
 from .web import calls
 from .web import cookies
 from .web import guard
+from .web import near_miss
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +98,15 @@ def _register_change_hooks(app: Flask, provider: Provider) -> None:
 
 
 def _register_error_handlers(app: Flask, face_of) -> None:
+    near_misses = near_miss.Finder(app)
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         face = face_of(request.path)
+        if face is not None and face.dialect is not None and _matched_no_route(error):
+            # The provider's own answer, as it is; the routes it may have meant go beside it.
+            hints = near_misses.suggest(face.routes, request.method, request.path)
+            return near_miss.hint(face.routes.http_error(error.code), hints)
         if face is not None:
             return face.routes.http_error(error.code or 500)
         response = jsonify({"error": {"code": error.name.lower().replace(" ", "_"), "message": error.description}})
@@ -109,3 +118,8 @@ def _register_error_handlers(app: Flask, face_of) -> None:
         log.exception("unhandled error on %s %s", request.method, request.path)
         face = face_of(request.path)
         return (face.routes if face is not None else control).unexpected_error()
+
+
+def _matched_no_route(error: HTTPException) -> bool:
+    """A 404 or 405 from routing, not one a view raised (a payment not found matched its route)."""
+    return isinstance(error, (NotFound, MethodNotAllowed)) and request.url_rule is None

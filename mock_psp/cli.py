@@ -22,6 +22,7 @@ from .dialects import registry
 from .scenarios.cli import scenarios as scenarios_command
 from .test_merchant.cli import merchant as merchant_command
 from .test_merchant.psp.clients import DIALECTS as MERCHANT_DIALECTS
+from .web.near_miss import did_you_mean
 
 CLOCK = click.Choice(["system", "virtual"])
 ALLOWED_HOST_OPTION = click.option(
@@ -225,7 +226,9 @@ def remote() -> Iterator[None]:
 @click.option("--method", default=None, help="Only this HTTP method.")
 @click.option("--path", default=None, help="Only calls whose path contains this.")
 @click.option("--status", type=int, default=None, help="Only calls answered with this status.")
-@click.option("--unmatched", is_flag=True, help="The calls whose key matched no namespace instead.")
+@click.option("--unmatched", is_flag=True,
+              help="The calls whose key matched no namespace instead. (A call that matched no route stays in its "
+                   "key's namespace: its line ends with the routes it may have meant.)")
 @click.option("--bodies", is_flag=True, help="Print the request and response bodies too.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per call (the whole journal entry).")
 def requests_command(url, namespace, control_token, follow, stop_after, limit, method, path, status, unmatched,
@@ -263,12 +266,16 @@ def requests_command(url, namespace, control_token, follow, stop_after, limit, m
 
 
 def request_line(entry: dict, bodies: bool = False) -> str:
-    """One journal entry as a log line (the time part of the namespace clock, call, status, time)."""
+    """One journal entry as a log line (the time part of the namespace clock, call, status, time, and for
+    a call that matched no route the routes it may have meant)."""
     status = str(entry["status"]) if entry["status"] else "---"
     call = entry["path"] + (f"?{entry['query']}" if entry["query"] else "")
     fault = f"  [fault: {entry['fault']}]" if entry["fault"] else ""
     arrow = "-> " if entry.get("direction") == "out" else ""
-    line = f"{entry['at'][11:23]}  {arrow}{entry['method']:<6} {call}  {status}  {entry['duration_ms']:.1f} ms{fault}"
+    missed = "route" in entry.get("unmatched", ())  # .get: a provider older than near misses has neither field
+    hint = f"  {did_you_mean(entry.get('near_miss', [])) or 'no such route'}" if missed else ""
+    line = (f"{entry['at'][11:23]}  {arrow}{entry['method']:<6} {call}  {status}  {entry['duration_ms']:.1f} ms"
+            f"{fault}{hint}")
     if bodies:
         for label, body in (("  > ", entry["request_body"]), ("  < ", entry["response_body"])):
             if body:

@@ -539,9 +539,27 @@ def api_fault_log():
 # -- the request journal ---------------------------------------------------------------
 
 
-def _journal_key() -> str:
-    """``?unmatched=true``: the calls whose credentials matched no namespace."""
-    if request.args.get("unmatched", "").lower() in ("1", "true", "yes"):
+# ?unmatched= names a view: "key" (the older "true") the calls whose key matched no namespace,
+# "route" this namespace's calls whose method and path matched no route.
+UNMATCHED_VIEWS = {"key": journal.UNMATCHED_KEY, "true": journal.UNMATCHED_KEY, "1": journal.UNMATCHED_KEY,
+                   "yes": journal.UNMATCHED_KEY, "route": journal.UNMATCHED_ROUTE}
+NOT_UNMATCHED = ("", "false", "0", "no")
+
+
+def _unmatched_view() -> str | None:
+    asked = request.args.get("unmatched", "").lower()
+    if asked in NOT_UNMATCHED:
+        return None
+    if asked not in UNMATCHED_VIEWS:
+        raise ControlError(400, "bad_request", "unmatched must be key (the calls whose key matched no namespace) "
+                                               "or route (this namespace's calls that matched no route)")
+    return UNMATCHED_VIEWS[asked]
+
+
+def _journal_key(view: str | None) -> str:
+    """The journal a view reads: the unmatched keys' own (the control token's, when one is set), or
+    this namespace's."""
+    if view == journal.UNMATCHED_KEY:
         require_token()
         return journal.UNMATCHED
     return current_namespace().id
@@ -553,22 +571,22 @@ def journal_json(entry: journal.Entry) -> dict:
 
 @bp.get("/requests")
 def list_requests():
-    """The dialect API calls this namespace received, newest first (?method=&path=&status=&limit=)."""
+    """The dialect API calls this namespace received, newest first (?method=&path=&status=&limit=&unmatched=)."""
     limit, _ = _query_limit(default=50, most=journal.PER_NAMESPACE)
     status = request.args.get("status")
     try:
         status = numbers.parse_int(status, "status", 0, 999) if status else None
     except DomainError:
         raise ControlError(400, "bad_request", "status must be an HTTP status code") from None
-    entries = _provider().journal.entries(_journal_key(), limit, method=request.args.get("method"),
-                                          path_contains=request.args.get("path"),
-                                          status=status)
+    view = _unmatched_view()
+    entries = _provider().journal.entries(_journal_key(view), limit, method=request.args.get("method"),
+                                          path_contains=request.args.get("path"), status=status, unmatched=view)
     return jsonify({"data": [journal_json(e) for e in entries]})
 
 
 @bp.get("/requests/<int:entry_id>")
 def get_request(entry_id: int):
-    entry = _provider().journal.get(_journal_key(), entry_id)
+    entry = _provider().journal.get(_journal_key(_unmatched_view()), entry_id)
     if entry is None:
         raise ControlError(404, "not_found", f"No request {entry_id} in this namespace's journal")
     return jsonify(journal_json(entry))
@@ -576,5 +594,9 @@ def get_request(entry_id: int):
 
 @bp.delete("/requests")
 def clear_requests():
-    _provider().journal.clear(_journal_key())
+    view = _unmatched_view()
+    if view == journal.UNMATCHED_ROUTE:  # the journal keeps no separate list of them: it would empty it all
+        raise ControlError(400, "bad_request", "DELETE empties a whole journal: this namespace's, or with "
+                                               "unmatched=key the unmatched keys' calls")
+    _provider().journal.clear(_journal_key(view))
     return "", 204

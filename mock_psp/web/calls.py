@@ -17,6 +17,9 @@ from flask import request
 from ..runtime import clock as clocks
 from ..runtime.connection import DropConnection
 from . import api_faults
+from . import near_miss
+from .journal import UNMATCHED_KEY
+from .journal import UNMATCHED_ROUTE
 from .journal import excerpt
 from .journal import shown_headers
 
@@ -28,6 +31,7 @@ class ApiCall:
     face: Any
     namespace: Any  # Namespace | None: None when the credentials match no namespace
     started: float
+    faultable: bool = True  # False: a call under a dialect's prefix that is journalled only (see below)
 
 
 def register(app: Flask, provider, face_of: Callable[[str], Any], namespace_of: Callable[[Any], Any]) -> None:
@@ -37,13 +41,19 @@ def register(app: Flask, provider, face_of: Callable[[str], Any], namespace_of: 
     @app.before_request
     def identify_api_call():
         face = face_of(request.path)
-        if face is not None and face.routes.is_api_call():
+        if face is None:
+            return
+        if face.routes.is_api_call():
             g.api_call = ApiCall(face, namespace_of(face), time.perf_counter())
+        elif face.dialect is not None and request.url_rule is None:
+            # A path under the dialect's prefix that matches no route ("/govuk/payments", /v1 left out)
+            # is an integration's mistake, journalled with its near miss, but no API the faults act on.
+            g.api_call = ApiCall(face, namespace_of(face), time.perf_counter(), faultable=False)
 
     @app.before_request
     def inject_api_fault():
         call = g.get("api_call")
-        namespace = call.namespace if call is not None else None
+        namespace = call.namespace if call is not None and call.faultable else None
         if namespace is None or not namespace.api_faults_active:
             return None
         decision = api_faults.decide_for(provider.store, namespace, request.method, request.path)
@@ -83,7 +93,17 @@ def _journal(journal, call: ApiCall, response, decision) -> None:
         request_headers=shown_headers(request.headers), request_body=excerpt(request.get_data()),
         response_headers={} if unanswered else shown_headers(response.headers),
         response_body="" if unanswered or response.is_streamed else excerpt(response.get_data()),
-        fault=fault)
+        fault=fault, near_miss=tuple(near_miss.hints_of_this_request()), unmatched=_unmatched(call))
+
+
+def _unmatched(call: ApiCall) -> tuple[str, ...]:
+    """Why a call found nothing: its key matched no namespace, its method and path no route."""
+    reasons = []
+    if call.namespace is None:
+        reasons.append(UNMATCHED_KEY)
+    if request.url_rule is None:
+        reasons.append(UNMATCHED_ROUTE)
+    return tuple(reasons)
 
 
 def _injected_error(routes, status: int):

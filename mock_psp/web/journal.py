@@ -6,6 +6,8 @@ presentment) are journalled too, as ``direction: "out"``.
 Kept in memory, per provider, a bounded number per namespace (it is a diagnostic, not state:
 a restart empties it). Calls whose credentials match no namespace are kept apart, as
 "unmatched", because a wrong key is exactly what someone reading a journal is looking for.
+Calls whose method and path match no route stay in their key's namespace, marked
+``unmatched: ["route"]`` with the routes they may have meant (``near_miss``, web/near_miss.py).
 Secrets in headers are masked. Flask-free: the app's hooks fill it.
 """
 
@@ -21,6 +23,8 @@ from ..domain.jsontext import escape_lone_surrogates
 
 PER_NAMESPACE = 500
 UNMATCHED = "unmatched"
+UNMATCHED_KEY = "key"      # reasons a call found nothing (Entry.unmatched)
+UNMATCHED_ROUTE = "route"
 BODY_CHARS = 8192
 SECRET_HEADERS = ("api-key", "authorization")
 SHOWN_HEADERS = ("content-type", "content-length", "accept", "idempotency-key", "user-agent", "x-request-id",
@@ -43,9 +47,11 @@ class Entry:
     response_body: str
     fault: str | None       # an injected API fault: what the client really got differs from status/body
     direction: str = "in"   # "in": the integration called the provider; "out": the provider called it
+    near_miss: tuple[str, ...] = ()  # a call that matched no route: the routes it may have meant, best first
+    unmatched: tuple[str, ...] = ()  # what it matched nothing of: UNMATCHED_KEY, UNMATCHED_ROUTE
 
     def as_json(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "near_miss": list(self.near_miss), "unmatched": list(self.unmatched)}
 
 
 def mask(value: str) -> str:
@@ -95,8 +101,9 @@ class RequestJournal:
         return entry
 
     def entries(self, namespace_id: str, limit: int = 100, method: str | None = None,
-                path_contains: str | None = None, status: int | None = None) -> list[Entry]:
-        """Newest first."""
+                path_contains: str | None = None, status: int | None = None,
+                unmatched: str | None = None) -> list[Entry]:
+        """Newest first; ``unmatched``: only the calls that matched nothing of that (UNMATCHED_ROUTE)."""
         with self._lock:
             found = list(self._entries.get(namespace_id, ()))
         found.reverse()
@@ -106,6 +113,8 @@ class RequestJournal:
             found = [e for e in found if path_contains in e.path]
         if status is not None:
             found = [e for e in found if e.status == status]
+        if unmatched:
+            found = [e for e in found if unmatched in e.unmatched]
         return found[:limit]
 
     def get(self, namespace_id: str, entry_id: int) -> Entry | None:

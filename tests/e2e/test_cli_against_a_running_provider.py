@@ -42,6 +42,16 @@ def test_requests_prints_the_calls_oldest_first_with_status_and_bodies(live_prov
     assert entry["status"] == 404
 
 
+def test_requests_says_which_route_a_mistyped_call_meant(live_provider, ns):
+    missed = requests.post(f"{live_provider.url}/hyperswitch/payment", json={"amount": 700, "currency": "USD"},
+                           headers={"api-key": ns["hyperswitch"]["api_key"]}, timeout=10)
+    assert missed.status_code == 404 and missed.headers["X-Mock-Near-Miss"] == "POST /hyperswitch/payments"
+    [line] = run(live_provider, ns, "requests").splitlines()
+    assert "POST   /hyperswitch/payment  404" in line and line.endswith(" ms  did you mean POST /hyperswitch/payments?")
+    [entry] = [json.loads(line) for line in run(live_provider, ns, "requests", "--json").splitlines()]
+    assert entry["near_miss"] == ["POST /hyperswitch/payments"] and entry["unmatched"] == ["route"]
+
+
 def test_requests_follow_prints_calls_as_they_arrive(live_provider, ns):
     output = {}
 

@@ -248,3 +248,10 @@ def test_the_control_api_journal_dashboard_and_banner_know_it(app, control, tran
     provider = app.extensions["mock_psp"]
     banner = provider_banner(provider.settings, "http://127.0.0.1:8420", provider)
     assert "  Examplepay    http://127.0.0.1:8420/examplepay" in banner
+
+
+def test_a_call_no_route_of_it_takes_is_told_the_route_it_meant(transport, account):
+    reply = transport.client.post("/examplepay/charge", json={}, headers={
+        "Authorization": f"Token {account['examplepay']['secret']}"})
+    assert reply.status_code == 404 and reply.get_json() == {"message": "no such Examplepay route"}
+    assert reply.headers["X-Mock-Near-Miss"] == "POST /examplepay/charges"
