@@ -61,12 +61,36 @@ def provider_banner(settings: Settings, url: str, provider) -> str:
     lines += [
         f"  Control API   {url}/_mock   (namespace {ns.id}, clock {ns.clock_mode}, seed {ns.seed})",
         f"  Dashboard     {url}/_mock/ui/   <- payments, webhooks, settings and clock in the browser",
-        f"  Database      {provider.store.path}",
+        *state_lines(provider, [ns]),
         *access_lines(settings),
         "",
         "Press Ctrl-C to stop.",
     ]
     return "\n".join(lines)
+
+
+def state_lines(provider, shown) -> list[str]:
+    """Where the database is, whether this run starts on a previous run's state, and the steering
+    such a run left in the ``shown`` namespaces (a frozen clock, delays, faults...), with how to clear it."""
+    from .control import settings as control_settings
+
+    kept_namespaces, kept_payments = provider.kept_state
+    state = "fresh database" if provider.started_fresh else \
+        f"kept state: {_count(kept_namespaces, 'namespace')}, {_count(kept_payments, 'payment')}"
+    lines = [f"  Database      {provider.store.path}   ({state})"]
+    if provider.started_fresh:
+        return lines
+    for namespace in shown:
+        steered = control_settings.steering(provider, namespace, provider.settings.clock)
+        if steered:
+            reset = "mock-psp reset" + ("" if namespace.is_default else f" -n {namespace.id}")
+            lines.append(f"  Steered       {namespace.id} kept a previous run's steering: {', '.join(steered)}; "
+                         f"clear it with: {reset}")
+    return lines
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def access_lines(settings: Settings) -> list[str]:
@@ -175,16 +199,19 @@ def up_banner(harness) -> str:
     authenticated = f"GovPay+ authenticates with {shop.scheme}" if shop.endpoint_id is None else \
         f"webhooks signed with {shop.scheme}"
     reached = harness.merchant.merchant.psp.provider_calls(shop.url)
+    shop_namespace = harness.provider.home_namespace()
+    label = f' "{shop_namespace.label}"' if shop_namespace.label else ""
     lines = [f"mock-psp {__version__}: provider and test merchant ({shop.dialect}) are up", "",
              f"  Shop          {harness.shop_url}/        <- open this to pay in the browser",
              f"  Shop API      {harness.shop_url}/_merchant/   {reached}",
              f"  Provider      {harness.psp_url}   (control API {harness.psp_url}/_mock)",
              f"  Dashboard     {harness.psp_url}/_mock/ui/payments?ns={shop.namespace}   <- what the provider did",
              f"  API calls     mock-psp requests -f --url {harness.psp_url} -n {shop.namespace}",
-             f"  Shop's namespace {shop.namespace} ({shop.dialect}, {authenticated}):",
+             f"  Shop's namespace {shop.namespace}{label} ({shop.dialect}, {authenticated}):",
              f"    base URL                {shop.credentials.get('base_url', harness.psp_url + dialect.prefix)}",
              *dialect.client.banner({"base_url": harness.psp_url + dialect.prefix, **shop.credentials})]
     default = harness.provider.default_namespace()
+    lines += state_lines(harness.provider, [default] + ([shop_namespace] if shop_namespace.id != default.id else []))
     lines.append(f"  Default namespace {default.id} (for your own integration):")
     for other in harness.provider.dialects.values():
         lines.append(f"    {other.title}")
@@ -384,6 +411,49 @@ def clock(url, namespace, control_token, action, value) -> None:
         if action == "show":
             for job in shown["pending_jobs"]:
                 click.echo(f"  {job['due_at']}  {job['kind']}")
+
+
+@cli.command()
+@URL_OPTION
+@click.option("--namespace", "-n", default=None,
+              help="The namespace to reset (mock-psp up prints the shop's). [default: ns_default]")
+@click.option("--all", "every", is_flag=True, help="Reset every namespace instead.")
+@TOKEN_OPTION
+@click.option("--keep-settings", is_flag=True,
+              help="Empty the data only: keep settings, faults and the clock (as POST /_mock/reset does by default).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask first (for scripts).")
+def reset(url, namespace, every, control_token, keep_settings, yes) -> None:
+    """Empty a namespace of a running provider, or every one, and undo its steering.
+
+    Payments, refunds, webhooks, jobs, scripted outcomes and the request
+    journal go; settings (success rates, delays, ...), webhook and API faults
+    and the clock go back to the defaults (the clock to the one the namespace
+    was made with). Keys, webhook endpoints and allowed origins stay, so a
+    running shop keeps working.
+
+    \b
+    Example:
+        mock-psp reset                      # the default namespace, after asking
+        mock-psp reset -n ns_1a2b3c --yes   # the shop's, without asking
+        mock-psp reset --all --yes
+    """
+    if every and namespace:
+        raise click.UsageError("give either --namespace or --all, not both")
+    what = "every namespace" if every else f"namespace {namespace or 'ns_default'}"
+    if not yes:
+        click.confirm(f"Reset {what} at {url}: delete its payments, webhooks and jobs"
+                      f"{'' if keep_settings else ', and put its settings, faults and clock back'}?", abort=True)
+    control = Control(url, namespace, timeout=30, token=control_token)
+    with remote():
+        if every:
+            done = control.reset_all(keep_config=keep_settings)
+            click.echo(f"Reset {_count(done['reset'], 'namespace')} ({_count(done['payments_removed'], 'payment')} "
+                       f"removed); keys stay.")
+            return
+        shown = control.reset(keep_config=keep_settings)
+    steering = "settings kept" if keep_settings else \
+        f"settings, faults and outcomes back to the defaults, {shown['clock']['mode']} clock"
+    click.echo(f"Reset {shown['id']}: payments, webhooks and jobs gone; {steering}; keys stay.")
 
 
 @cli.group()
