@@ -112,7 +112,9 @@ def access_lines(settings: Settings) -> list[str]:
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="TOML file with a [provider] table of these settings.")
 @click.option("--seed", type=int, default=None, help="Seed for the default namespace's ids and outcomes.")
-@click.option("--clock", type=CLOCK, default=None, help="Default namespace clock. [default: system]")
+@click.option("--clock", type=CLOCK, default=None,
+              help="Clock of the default namespace and of every namespace created without one of its own "
+                   "(POST /_mock/namespaces {\"clock\": ...} overrides it). [default: system]")
 @click.option("--public-url", default=None, help="Base URL to put in links (behind a proxy).")
 @ALLOWED_HOST_OPTION
 @SERVE_TOKEN_OPTION
@@ -122,7 +124,9 @@ def serve(host, port, db, config_file, seed, clock, public_url, allowed_hosts, c
     Settings come from defaults, then --config, then MOCK_PSP_* environment
     variables (MOCK_PSP_PORT, MOCK_PSP_DB, ...), then these flags. The data
     directory is $MOCK_PSP_DATA_DIR, else $XDG_DATA_HOME/mock-psp, else
-    ~/.local/share/mock-psp.
+    ~/.local/share/mock-psp. Namespaces and their steering are kept there
+    across restarts: the banner says whether this start is fresh, and names
+    any steering kept in the default namespace (mock-psp reset clears it).
 
     \b
     Example:
@@ -160,7 +164,9 @@ def serve(host, port, db, config_file, seed, clock, public_url, allowed_hosts, c
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="TOML file with a [provider] table.")
 @click.option("--seed", type=int, default=None, help="Seed for the default namespace.")
-@click.option("--clock", type=CLOCK, default=None, help="Default namespace clock. [default: system]")
+@click.option("--clock", type=CLOCK, default=None,
+              help="Clock of the default namespace and of every namespace created without one of its own "
+                   "(POST /_mock/namespaces {\"clock\": ...} overrides it). [default: system]")
 @ALLOWED_HOST_OPTION
 @SERVE_TOKEN_OPTION
 def up(host, port, merchant_port, dialect, db, merchant_db, config_file, seed, clock, allowed_hosts,
@@ -201,17 +207,18 @@ def up_banner(harness) -> str:
     reached = harness.merchant.merchant.psp.provider_calls(shop.url)
     shop_namespace = harness.provider.home_namespace()
     label = f' "{shop_namespace.label}"' if shop_namespace.label else ""
+    default = harness.provider.default_namespace()
+    shown_state = [default] + ([shop_namespace] if shop_namespace.id != default.id else [])
     lines = [f"mock-psp {__version__}: provider and test merchant ({shop.dialect}) are up", "",
              f"  Shop          {harness.shop_url}/        <- open this to pay in the browser",
              f"  Shop API      {harness.shop_url}/_merchant/   {reached}",
              f"  Provider      {harness.psp_url}   (control API {harness.psp_url}/_mock)",
+             *state_lines(harness.provider, shown_state),
              f"  Dashboard     {harness.psp_url}/_mock/ui/payments?ns={shop.namespace}   <- what the provider did",
              f"  API calls     mock-psp requests -f --url {harness.psp_url} -n {shop.namespace}",
              f"  Shop's namespace {shop.namespace}{label} ({shop.dialect}, {authenticated}):",
              f"    base URL                {shop.credentials.get('base_url', harness.psp_url + dialect.prefix)}",
              *dialect.client.banner({"base_url": harness.psp_url + dialect.prefix, **shop.credentials})]
-    default = harness.provider.default_namespace()
-    lines += state_lines(harness.provider, [default] + ([shop_namespace] if shop_namespace.id != default.id else []))
     lines.append(f"  Default namespace {default.id} (for your own integration):")
     for other in harness.provider.dialects.values():
         lines.append(f"    {other.title}")
