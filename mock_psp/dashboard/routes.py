@@ -285,7 +285,8 @@ def create_namespace():
     """On the clock chosen in the form, else the provider's clock for new namespaces (``serve --clock``)."""
     asked = request.form.get("clock")
     created = namespaces.create(_store(), _provider().key_specs,
-                                clock_mode=_provider().new_namespace_clock(asked if asked in clock.MODES else None))
+                                clock_mode=_provider().new_namespace_clock(asked if asked in clock.MODES else None),
+                                label=request.form.get("label"))
     return redirect(url_for("dashboard.payments_page", ns=created.id, notice=f"Created {created.id}"), code=303)
 
 

@@ -174,10 +174,12 @@ def test_serve_clock_virtual_puts_every_new_namespace_on_a_virtual_clock(make_ap
     assert control.get("/_mock/namespaces/ns_default").json["clock"]["mode"] == "virtual"
 
 
-def test_the_dashboards_new_namespace_starts_on_the_providers_clock(make_app):
+def test_the_dashboards_new_namespace_starts_on_the_providers_clock_with_its_label(make_app):
     ui = make_app(clock="virtual").test_client()
-    made = ui.post(f"{UI}/namespaces", data={"csrf_token": form_token(ui.get(f"{UI}/namespaces"))})
-    assert "virtual clock" in page_text(ui.get(made.headers["Location"]))
+    made = ui.post(f"{UI}/namespaces", data={"csrf_token": form_token(ui.get(f"{UI}/namespaces")),
+                                             "label": "QA run 7"})
+    page = page_text(ui.get(made.headers["Location"]))
+    assert "virtual clock" in page and "QA run 7" in page
 
 
 # -- the dashboard: its home, reset and delete ------------------------------------------------------
