@@ -24,6 +24,7 @@ from .test_merchant.cli import merchant as merchant_command
 from .test_merchant.psp.clients import DIALECTS as MERCHANT_DIALECTS
 
 CLOCK = click.Choice(["system", "virtual"])
+DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}"  # where the commands that talk to a provider look for it
 ALLOWED_HOST_OPTION = click.option(
     "--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
     help="Also answer requests for this Host name (repeatable; env MOCK_PSP_ALLOWED_HOSTS, comma-separated). "
@@ -61,7 +62,7 @@ def provider_banner(settings: Settings, url: str, provider) -> str:
     lines += [
         f"  Control API   {url}/_mock   (namespace {ns.id}, clock {ns.clock_mode}, seed {ns.seed})",
         f"  Dashboard     {url}/_mock/ui/   <- payments, webhooks, settings and clock in the browser",
-        *state_lines(provider, [ns]),
+        *state_lines(provider, [ns], url),
         *access_lines(settings),
         "",
         "Press Ctrl-C to stop.",
@@ -69,7 +70,7 @@ def provider_banner(settings: Settings, url: str, provider) -> str:
     return "\n".join(lines)
 
 
-def state_lines(provider, shown) -> list[str]:
+def state_lines(provider, shown, url: str) -> list[str]:
     """Where the database is, whether this run starts on a previous run's state, and the steering
     such a run left in the ``shown`` namespaces (a frozen clock, delays, faults...), with how to clear it."""
     from .control import settings as control_settings
@@ -83,7 +84,8 @@ def state_lines(provider, shown) -> list[str]:
     for namespace in shown:
         steered = control_settings.steering(provider, namespace, provider.settings.clock)
         if steered:
-            reset = "mock-psp reset" + ("" if namespace.is_default else f" -n {namespace.id}")
+            reset = "mock-psp reset" + ("" if namespace.is_default else f" -n {namespace.id}") + \
+                ("" if url.rstrip("/") == DEFAULT_URL else f" --url {url}")
             lines.append(f"  Steered       {namespace.id} kept a previous run's steering: {', '.join(steered)}; "
                          f"clear it with: {reset}")
     return lines
@@ -213,7 +215,7 @@ def up_banner(harness) -> str:
              f"  Shop          {harness.shop_url}/        <- open this to pay in the browser",
              f"  Shop API      {harness.shop_url}/_merchant/   {reached}",
              f"  Provider      {harness.psp_url}   (control API {harness.psp_url}/_mock)",
-             *state_lines(harness.provider, shown_state),
+             *state_lines(harness.provider, shown_state, harness.psp_url),
              f"  Dashboard     {harness.psp_url}/_mock/ui/payments?ns={shop.namespace}   <- what the provider did",
              f"  API calls     mock-psp requests -f --url {harness.psp_url} -n {shop.namespace}",
              f"  Shop's namespace {shop.namespace}{label} ({shop.dialect}, {authenticated}):",
@@ -227,7 +229,7 @@ def up_banner(harness) -> str:
     return "\n".join(lines)
 
 
-URL_OPTION = click.option("--url", default=f"http://127.0.0.1:{DEFAULT_PORT}", show_default=True,
+URL_OPTION = click.option("--url", default=DEFAULT_URL, show_default=True,
                           help="The running provider.")
 NAMESPACE_OPTION = click.option("--namespace", "-n", default=None,
                                 help="Namespace id (mock-psp up prints the shop's). [default: ns_default]")

@@ -82,11 +82,12 @@ def test_reset_names_a_namespace_and_refuses_all_with_one(provider):
 
 
 def test_up_labels_the_shops_namespace_and_makes_it_the_dashboards_home(tmp_path):
-    harness = start_harness({"db": ":memory:", "port": 0}, dialect="hyperswitch")
+    harness = start_harness({"db": ":memory:", "port": 0, "clock": "virtual"}, dialect="hyperswitch")
     try:
         shop = harness.merchant.merchant.wiring.namespace
         document = requests.get(f"{harness.psp_url}/_mock/namespaces/{shop}", timeout=10).json()
         assert document["label"] == "test shop, hyperswitch"
+        assert document["clock"]["mode"] == "virtual"  # up --clock: the shop's namespace too
         dashboard = requests.get(f"{harness.psp_url}/_mock/ui/", timeout=10).text  # the README's link
         assert f"<code>{shop}</code>" in dashboard and "test shop, hyperswitch" in dashboard
         banner = up_banner(harness)

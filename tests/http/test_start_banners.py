@@ -62,6 +62,18 @@ def test_steering_left_in_the_default_namespace_is_named_with_how_to_clear_it(tm
     assert line.endswith("clear it with: mock-psp reset")
 
 
+def test_the_reset_it_suggests_names_a_provider_on_another_port(tmp_path):
+    app, settings = start(tmp_path / "p.db")
+    Api(FlaskTransport(app.test_client())).put("/_mock/config", {"delays": {"capture": 5}})
+    app.extensions["mock_psp"].close()
+    app, settings = start(tmp_path / "p.db")
+    try:
+        banner = provider_banner(settings, "http://127.0.0.1:9999", app.extensions["mock_psp"])
+    finally:
+        app.extensions["mock_psp"].close()
+    assert "clear it with: mock-psp reset --url http://127.0.0.1:9999" in banner
+
+
 def test_a_virtual_clock_asked_for_at_start_is_not_called_steering(tmp_path):
     banner = banner_of(tmp_path / "p.db", clock="virtual")
     assert "Steered" not in banner and "clock virtual" in banner
