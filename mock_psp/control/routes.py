@@ -281,7 +281,7 @@ def create_namespace():
     require_token()
     body = _json_body(("seed", "clock", "config", "label"))
     namespace = namespaces.create(_store(), _provider().key_specs, seed=body.get("seed"),
-                                  clock_mode=_provider().new_namespace_clock(body.get("clock")),
+                                  clock_mode=body["clock"] if "clock" in body else _provider().new_namespace_clock(),
                                   config=body.get("config"), label=body.get("label"))
     return jsonify(namespace_json(namespace)), 201
 
