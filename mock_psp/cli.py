@@ -25,6 +25,7 @@ from .test_merchant.psp.clients import DIALECTS as MERCHANT_DIALECTS
 from .web.near_miss import did_you_mean
 
 CLOCK = click.Choice(["system", "virtual"])
+DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}"  # where the commands that talk to a provider look for it
 ALLOWED_HOST_OPTION = click.option(
     "--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
     help="Also answer requests for this Host name (repeatable; env MOCK_PSP_ALLOWED_HOSTS, comma-separated). "
@@ -62,12 +63,37 @@ def provider_banner(settings: Settings, url: str, provider) -> str:
     lines += [
         f"  Control API   {url}/_mock   (namespace {ns.id}, clock {ns.clock_mode}, seed {ns.seed})",
         f"  Dashboard     {url}/_mock/ui/   <- payments, webhooks, settings and clock in the browser",
-        f"  Database      {provider.store.path}",
+        *state_lines(provider, [ns], url),
         *access_lines(settings),
         "",
         "Press Ctrl-C to stop.",
     ]
     return "\n".join(lines)
+
+
+def state_lines(provider, shown, url: str) -> list[str]:
+    """Where the database is, whether this run starts on a previous run's state, and the steering
+    such a run left in the ``shown`` namespaces (a frozen clock, delays, faults...), with how to clear it."""
+    from .control import settings as control_settings
+
+    kept_namespaces, kept_payments = provider.kept_state
+    state = "fresh database" if provider.started_fresh else \
+        f"kept state: {_count(kept_namespaces, 'namespace')}, {_count(kept_payments, 'payment')}"
+    lines = [f"  Database      {provider.store.path}   ({state})"]
+    if provider.started_fresh:
+        return lines
+    for namespace in shown:
+        steered = control_settings.steering(provider, namespace, provider.settings.clock)
+        if steered:
+            reset = "mock-psp reset" + ("" if namespace.is_default else f" -n {namespace.id}") + \
+                ("" if url.rstrip("/") == DEFAULT_URL else f" --url {url}")
+            lines.append(f"  Steered       {namespace.id} kept a previous run's steering: {', '.join(steered)}; "
+                         f"clear it with: {reset}")
+    return lines
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def access_lines(settings: Settings) -> list[str]:
@@ -89,7 +115,9 @@ def access_lines(settings: Settings) -> list[str]:
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="TOML file with a [provider] table of these settings.")
 @click.option("--seed", type=int, default=None, help="Seed for the default namespace's ids and outcomes.")
-@click.option("--clock", type=CLOCK, default=None, help="Default namespace clock. [default: system]")
+@click.option("--clock", type=CLOCK, default=None,
+              help="Clock of the default namespace and of every namespace created without one of its own "
+                   "(POST /_mock/namespaces {\"clock\": ...} overrides it). [default: system]")
 @click.option("--public-url", default=None, help="Base URL to put in links (behind a proxy).")
 @ALLOWED_HOST_OPTION
 @SERVE_TOKEN_OPTION
@@ -99,7 +127,9 @@ def serve(host, port, db, config_file, seed, clock, public_url, allowed_hosts, c
     Settings come from defaults, then --config, then MOCK_PSP_* environment
     variables (MOCK_PSP_PORT, MOCK_PSP_DB, ...), then these flags. The data
     directory is $MOCK_PSP_DATA_DIR, else $XDG_DATA_HOME/mock-psp, else
-    ~/.local/share/mock-psp.
+    ~/.local/share/mock-psp. Namespaces and their steering are kept there
+    across restarts: the banner says whether this start is fresh, and names
+    any steering kept in the default namespace (mock-psp reset clears it).
 
     \b
     Example:
@@ -137,7 +167,9 @@ def serve(host, port, db, config_file, seed, clock, public_url, allowed_hosts, c
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="TOML file with a [provider] table.")
 @click.option("--seed", type=int, default=None, help="Seed for the default namespace.")
-@click.option("--clock", type=CLOCK, default=None, help="Default namespace clock. [default: system]")
+@click.option("--clock", type=CLOCK, default=None,
+              help="Clock of the default namespace and of every namespace created without one of its own "
+                   "(POST /_mock/namespaces {\"clock\": ...} overrides it). [default: system]")
 @ALLOWED_HOST_OPTION
 @SERVE_TOKEN_OPTION
 def up(host, port, merchant_port, dialect, db, merchant_db, config_file, seed, clock, allowed_hosts,
@@ -176,16 +208,20 @@ def up_banner(harness) -> str:
     authenticated = f"GovPay+ authenticates with {shop.scheme}" if shop.endpoint_id is None else \
         f"webhooks signed with {shop.scheme}"
     reached = harness.merchant.merchant.psp.provider_calls(shop.url)
+    shop_namespace = harness.provider.home_namespace()
+    label = f' "{shop_namespace.label}"' if shop_namespace.label else ""
+    default = harness.provider.default_namespace()
+    shown_state = [default] + ([shop_namespace] if shop_namespace.id != default.id else [])
     lines = [f"mock-psp {__version__}: provider and test merchant ({shop.dialect}) are up", "",
              f"  Shop          {harness.shop_url}/        <- open this to pay in the browser",
              f"  Shop API      {harness.shop_url}/_merchant/   {reached}",
              f"  Provider      {harness.psp_url}   (control API {harness.psp_url}/_mock)",
+             *state_lines(harness.provider, shown_state, harness.psp_url),
              f"  Dashboard     {harness.psp_url}/_mock/ui/payments?ns={shop.namespace}   <- what the provider did",
              f"  API calls     mock-psp requests -f --url {harness.psp_url} -n {shop.namespace}",
-             f"  Shop's namespace {shop.namespace} ({shop.dialect}, {authenticated}):",
+             f"  Shop's namespace {shop.namespace}{label} ({shop.dialect}, {authenticated}):",
              f"    base URL                {shop.credentials.get('base_url', harness.psp_url + dialect.prefix)}",
              *dialect.client.banner({"base_url": harness.psp_url + dialect.prefix, **shop.credentials})]
-    default = harness.provider.default_namespace()
     lines.append(f"  Default namespace {default.id} (for your own integration):")
     for other in harness.provider.dialects.values():
         lines.append(f"    {other.title}")
@@ -194,7 +230,7 @@ def up_banner(harness) -> str:
     return "\n".join(lines)
 
 
-URL_OPTION = click.option("--url", default=f"http://127.0.0.1:{DEFAULT_PORT}", show_default=True,
+URL_OPTION = click.option("--url", default=DEFAULT_URL, show_default=True,
                           help="The running provider.")
 NAMESPACE_OPTION = click.option("--namespace", "-n", default=None,
                                 help="Namespace id (mock-psp up prints the shop's). [default: ns_default]")
@@ -391,6 +427,49 @@ def clock(url, namespace, control_token, action, value) -> None:
         if action == "show":
             for job in shown["pending_jobs"]:
                 click.echo(f"  {job['due_at']}  {job['kind']}")
+
+
+@cli.command()
+@URL_OPTION
+@click.option("--namespace", "-n", default=None,
+              help="The namespace to reset (mock-psp up prints the shop's). [default: ns_default]")
+@click.option("--all", "every", is_flag=True, help="Reset every namespace instead.")
+@TOKEN_OPTION
+@click.option("--keep-settings", is_flag=True,
+              help="Empty the data only: keep settings, faults and the clock (as POST /_mock/reset does by default).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask first (for scripts).")
+def reset(url, namespace, every, control_token, keep_settings, yes) -> None:
+    """Empty a namespace of a running provider, or every one, and undo its steering.
+
+    Payments, refunds, webhooks, jobs, scripted outcomes and the request
+    journal go; settings (success rates, delays, ...), webhook and API faults
+    and the clock go back to the defaults (the clock to the one the namespace
+    was made with). Keys, webhook endpoints and allowed origins stay, so a
+    running shop keeps working.
+
+    \b
+    Example:
+        mock-psp reset                      # the default namespace, after asking
+        mock-psp reset -n ns_1a2b3c --yes   # the shop's, without asking
+        mock-psp reset --all --yes
+    """
+    if every and namespace:
+        raise click.UsageError("give either --namespace or --all, not both")
+    what = "every namespace" if every else f"namespace {namespace or 'ns_default'}"
+    if not yes:
+        click.confirm(f"Reset {what} at {url}: delete its payments, webhooks and jobs"
+                      f"{'' if keep_settings else ', and put its settings, faults and clock back'}?", abort=True)
+    control = Control(url, namespace, timeout=30, token=control_token)
+    with remote():
+        if every:
+            done = control.reset_all(keep_config=keep_settings)
+            click.echo(f"Reset {_count(done['reset'], 'namespace')} ({_count(done['payments_removed'], 'payment')} "
+                       f"removed); keys stay.")
+            return
+        shown = control.reset(keep_config=keep_settings)
+    steering = "settings kept" if keep_settings else \
+        f"settings, faults and outcomes back to the defaults, {shown['clock']['mode']} clock"
+    click.echo(f"Reset {shown['id']}: payments, webhooks and jobs gone; {steering}; keys stay.")
 
 
 @cli.group()

@@ -38,7 +38,8 @@ class Settings:
     db: str | None = None
     # Seed for the default namespace's ids and outcome draws; None keeps the stored one.
     seed: int | None = None
-    # Clock of the default namespace: "system" or "virtual"; None keeps the stored one.
+    # Clock of the default namespace and of every namespace made without one of its own: "system" or
+    # "virtual"; None keeps the default namespace's stored one (and new namespaces get "system").
     clock: str | None = None
     # Base URL used in links the provider hands out (redirects, payment links).
     # None means "the URL the request came in on".

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from .app import create_app
 from .config import Settings
 from .dialects import registry
+from .domain import namespaces
 from .runtime.server import ServerThread
 from .test_merchant.run import RunningMerchant
 from .test_merchant.run import start as start_merchant
@@ -68,4 +69,16 @@ def start_harness(settings: Settings | dict | None = None, *, dialect: str | Non
             server.stop()
             app.extensions["mock_psp"].close()
             raise
+        mark_shop_namespace(app.extensions["mock_psp"], merchant.merchant.wiring)
     return Harness(app, server, merchant)
+
+
+def shop_label(dialect: str) -> str:
+    return f"test shop, {dialect}"
+
+
+def mark_shop_namespace(provider, wiring) -> None:
+    """Label the shop's namespace (also one a previous run made) and make it the dashboard's home,
+    so the dashboard's plain link (/_mock/ui/) opens the shop's payments."""
+    namespaces.set_label(provider.store, wiring.namespace, shop_label(wiring.dialect))
+    provider.dashboard_home = wiring.namespace

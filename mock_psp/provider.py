@@ -36,8 +36,13 @@ class Provider:
         self.journal = RequestJournal()
         # Set when the server stops: injected waits (API faults' latency and timeouts) end at once.
         self.stopping = threading.Event()
+        # What the banner says: a database of an earlier run (its namespaces and payments), or a fresh one.
+        self.kept_state = namespaces.counts(self.store)
         namespaces.ensure_keys(self.store, self.key_specs)  # a dialect added since gets its keys in every namespace
         default = namespaces.ensure_default(self.store, self.key_specs, settings.seed, settings.clock or "system")
+        # The namespace the dashboard opens when none is chosen (``mock-psp up`` makes it the shop's);
+        # None, or one that is gone: the default namespace.
+        self.dashboard_home: str | None = None
         self._apply_start_options(default)
         # Helpers a dialect keeps per provider (GovPay+'s calls to the merchant, with their token cache).
         self.services = {d.name: d.services() for d in dialects if d.services is not None}
@@ -64,6 +69,21 @@ class Provider:
             update["clock"] = self.settings.clock
         if update:
             namespaces.update_config(self.store, default.id, update)
+        if self.settings.clock is not None:
+            namespaces.set_starting_clock(self.store, default.id, self.settings.clock)
+
+    @property
+    def started_fresh(self) -> bool:
+        return self.kept_state[0] == 0
+
+    def new_namespace_clock(self, asked: str | None = None) -> str:
+        """The clock of a namespace made without one of its own: --clock (the ``clock`` setting), else system."""
+        return asked or self.settings.clock or "system"
+
+    def home_namespace(self) -> namespaces.Namespace:
+        """The dashboard's home: the one marked (``mock-psp up``: the shop's) while it exists, else the default."""
+        marked = namespaces.find(self.store, self.dashboard_home) if self.dashboard_home else None
+        return marked or self.default_namespace()
 
     def dialect(self, name: str) -> Dialect:
         return self.dialects[name]

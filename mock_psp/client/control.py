@@ -135,7 +135,7 @@ class Control:
         return self.call("GET", "/health")
 
     def create_namespace(self, **body) -> dict:
-        """A new namespace with fresh keys: ``seed``, ``clock`` and ``config`` optional."""
+        """A new namespace with fresh keys: ``seed``, ``clock``, ``config`` and ``label`` optional."""
         return self.call("POST", "/namespaces", body)
 
     def namespace_document(self, namespace_id: str | None = None) -> dict:
@@ -152,8 +152,17 @@ class Control:
         return self.call("POST", "/namespaces/import", document)
 
     def reset(self, keep_config: bool = True) -> dict:
-        """Empty the namespace (payments, refunds, jobs, outcomes); keys stay."""
+        """Empty the namespace (payments, refunds, jobs, outcomes); keys stay. ``keep_config=False``
+        also puts its settings, faults and clock back to the defaults. Returns the namespace."""
         return self.call("POST", "/reset", {"keep_config": keep_config})
+
+    def reset_all(self, keep_config: bool = True) -> dict:
+        """Reset every namespace: ``{"reset": N, "payments_removed": M}``."""
+        return self.call("POST", "/namespaces/reset", {"keep_config": keep_config})
+
+    def delete_namespace(self, namespace_id: str) -> dict:
+        """Remove a namespace and everything in it; its keys stop working (not the default one)."""
+        return self.call("DELETE", f"/namespaces/{namespace_id}")
 
     # -- settings and outcomes -----------------------------------------------------------------------
 

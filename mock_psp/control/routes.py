@@ -43,6 +43,7 @@ from ..runtime.clock import parse_iso
 from ..web import guard
 from ..web import journal
 from ..webhooks import records
+from . import lifecycle
 from . import settings as control_settings
 
 PREFIX = "/_mock"
@@ -257,7 +258,8 @@ def named_namespace(namespace_id: str) -> Namespace:
 
 def namespace_json(namespace: Namespace) -> dict:
     base = _provider().base_url(request.host_url)
-    shown = {"id": namespace.id, "default": namespace.is_default, "created_at": iso_ms(namespace.created_at)}
+    shown = {"id": namespace.id, "default": namespace.is_default, "created_at": iso_ms(namespace.created_at),
+             "label": namespace.label}
     for dialect in _provider().dialects.values():
         keys = namespace.keys_of(dialect.key)
         shown[dialect.key] = {**{spec.name: keys.get(spec.name) for spec in dialect.keys},
@@ -275,10 +277,12 @@ def clock_json(namespace: Namespace) -> dict:
 
 @bp.post("/namespaces")
 def create_namespace():
+    """Without a clock of its own, a namespace starts on the provider's (``serve --clock``)."""
     require_token()
-    body = _json_body(("seed", "clock", "config"))
+    body = _json_body(("seed", "clock", "config", "label"))
     namespace = namespaces.create(_store(), _provider().key_specs, seed=body.get("seed"),
-                                  clock_mode=body.get("clock", "system"), config=body.get("config"))
+                                  clock_mode=body["clock"] if "clock" in body else _provider().new_namespace_clock(),
+                                  config=body.get("config"), label=body.get("label"))
     return jsonify(namespace_json(namespace)), 201
 
 
@@ -294,6 +298,31 @@ def list_namespaces():
 @bp.get("/namespaces/<namespace_id>")
 def get_namespace(namespace_id: str):
     return jsonify(namespace_json(named_namespace(namespace_id)))
+
+
+@bp.delete("/namespaces/<namespace_id>")
+def delete_namespace(namespace_id: str):
+    """The namespace and every row it holds; its keys stop working. Like the listing: the control
+    token when one is set; a dialect key only its own namespace. The default one: 409, reset it."""
+    require_token()
+    namespace = named_namespace(namespace_id)
+    if namespace.is_default:
+        raise ControlError(409, "default_namespace", "The default namespace cannot be deleted; reset it instead "
+                                                     "(POST /_mock/reset, or mock-psp reset)")
+    lifecycle.delete(_provider(), namespace.id)
+    return jsonify({"id": namespace.id, "deleted": True})
+
+
+@bp.post("/namespaces/reset")
+def reset_every_namespace():
+    """POST /_mock/reset for every namespace at once (the control token when one is set)."""
+    require_token()
+    if _scoped_key() is not None:
+        raise ControlError(403, "namespace_forbidden", "Resetting every namespace needs the control token "
+                                                       f"({TOKEN_HEADER}), not one namespace's key")
+    body = _json_body(("keep_config",))
+    done = lifecycle.reset_all(_provider(), keep_config=body.get("keep_config", True) is not False)
+    return jsonify({"reset": len(done.ids), "payments_removed": done.payments_removed})
 
 
 @bp.get("/namespaces/<namespace_id>/export")
@@ -319,9 +348,7 @@ def import_namespace():
 def reset_namespace():
     body = _json_body(("keep_config",))
     keep_config = body.get("keep_config", True) is not False
-    namespace = namespaces.reset(_store(), current_namespace().id, keep_config=keep_config)
-    _provider().journal.clear(namespace.id)
-    return jsonify(namespace_json(namespace))
+    return jsonify(namespace_json(lifecycle.reset(_provider(), current_namespace().id, keep_config=keep_config)))
 
 
 # -- settings and outcomes ---------------------------------------------------------

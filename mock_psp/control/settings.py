@@ -7,12 +7,15 @@ their key (``PUT /_mock/config {"govpay_lk": {...}}``).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from ..domain import namespace_config
 from ..domain import namespaces
 from ..domain.errors import INVALID_CONFIG
 from ..domain.errors import DomainError
 from ..domain.namespaces import Namespace
+from ..runtime.clock import iso_ms
 from ..web import api_faults
 from ..webhooks import faults as webhook_faults
 
@@ -76,3 +79,44 @@ def _faults_in(db, namespace_id: str) -> dict:
 def api_fault_log(provider, namespace: Namespace, limit: int = 100) -> list[dict]:
     with provider.store.read() as db:
         return api_faults.log_entries(db, namespace.id, limit)
+
+
+# -- what a previous run left: the banner's "Steered" line ---------------------------------------------
+
+
+def steering(provider, namespace: Namespace, clock_asked: str | None = None) -> list[str]:
+    """The namespace's steering, each part as a short phrase ("delays.refund 30s"); [] when it behaves
+    as a new one would. A virtual clock asked for at start (``clock_asked``) is not steering."""
+    parts = []
+    if namespace.clock_mode == "virtual" and clock_asked != "virtual":
+        parts.append(f"virtual clock stopped at {iso_ms(namespace.now_ms())}")
+    parts += _changed_settings(namespace.config)
+    if namespace.scripted_outcomes:
+        count = len(namespace.scripted_outcomes)
+        parts.append(f"{count} scripted outcome{'' if count == 1 else 's'}")
+    faults = faults_view(provider, namespace)
+    if faults["webhooks"] != {**webhook_faults.DEFAULTS, "next": []}:
+        parts.append("webhook faults")
+    if faults["api"] != {**api_faults.DEFAULTS, "next": []}:
+        parts.append("API faults")
+    return parts
+
+
+def _changed_settings(config: dict) -> list[str]:
+    defaults = namespace_config.DEFAULT_CONFIG
+    changed = []
+    for key, default in defaults.items():
+        value = config.get(key, default)
+        if key in namespaces.WIRING_SETTINGS or value == default:
+            continue
+        if isinstance(default, dict):
+            unit = "s" if key == "delays" else ""
+            changed += [f"{key}.{name} {_shown(value[name])}{unit}" for name in default
+                        if value.get(name) != default[name]]
+        else:
+            changed.append(f"{key} {_shown(value)}")
+    return changed
+
+
+def _shown(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, (list, dict)) or value is None else str(value)

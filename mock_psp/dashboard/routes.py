@@ -27,6 +27,7 @@ from flask import request
 from flask import session
 from flask import url_for
 
+from ..control import lifecycle
 from ..control import settings as control_settings
 from ..domain import agreements
 from ..domain import durations
@@ -101,9 +102,14 @@ def _domain_error(error: DomainError):
 
 
 def _namespace():
-    """From ?ns= (links carry it), else the last one chosen, else the default namespace."""
-    wanted = request.args.get("ns") or request.form.get("ns") or session.get("dashboard_ns") or namespaces.DEFAULT_ID
-    namespace = namespaces.get(_store(), wanted)
+    """From ?ns= (links carry it), else the last one chosen while it exists, else the dashboard's home
+    (``mock-psp up``: the shop's namespace; else, or once it is gone, the default namespace)."""
+    wanted = request.args.get("ns") or request.form.get("ns")
+    if wanted:
+        namespace = namespaces.get(_store(), wanted)
+    else:
+        remembered = session.get("dashboard_ns")
+        namespace = (namespaces.find(_store(), remembered) if remembered else None) or _provider().home_namespace()
     session["dashboard_ns"] = namespace.id
     g.namespace = namespace
     return namespace
@@ -207,10 +213,17 @@ def ui_url(endpoint: str, **values) -> str:
     return url_for(f"dashboard.{endpoint}", **values)
 
 
+SWITCHER_SIZE = 50  # namespaces offered in the header's switcher; the Namespaces page lists them all
+
+
 def _page(template: str, nav: str, *, http_status: int = 200, **context):
     # Keyword-only and not called "status": the list pages pass a "status" filter to their templates.
-    response = make_response(render_template(f"dashboard/{template}", nav=nav, namespace=g.get("namespace"),
-                                             **context), http_status)
+    namespace = g.get("namespace")
+    # A whole page (not a fragment of rows) offers the other namespaces in its header.
+    others = namespaces.choices(_store(), SWITCHER_SIZE) if namespace is not None and not template.startswith("_") \
+        else []
+    response = make_response(render_template(f"dashboard/{template}", nav=nav, namespace=namespace,
+                                             switch_to=others, **context), http_status)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
@@ -242,10 +255,11 @@ def _namespaces_view(status: int = 200, import_error: str | None = None):
     current = _namespace()
     page = _page_number()
     listed, total = namespaces.page(_store(), PAGE_SIZE, (page - 1) * PAGE_SIZE)
-    rows = [views.namespace_row(n) for n in listed]
+    home = _provider().home_namespace().id
+    rows = [{**views.namespace_row(n), "home": n.namespace.id == home} for n in listed]
     return _page("namespaces.html", "namespaces", http_status=status, rows=rows, current=current,
                  import_error=import_error, page=page, total=total, pages=max(1, -(-total // PAGE_SIZE)),
-                 status=None, query=None)
+                 status=None, query=None, new_clock=_provider().new_namespace_clock())
 
 
 @bp.post("/namespaces/import")
@@ -268,9 +282,46 @@ def import_snapshot():
 
 @bp.post("/namespaces")
 def create_namespace():
+    """On the clock chosen in the form, else the provider's clock for new namespaces (``serve --clock``)."""
+    asked = request.form.get("clock")
     created = namespaces.create(_store(), _provider().key_specs,
-                                clock_mode="virtual" if request.form.get("clock") == "virtual" else "system")
+                                clock_mode=_provider().new_namespace_clock(asked if asked in clock.MODES else None),
+                                label=request.form.get("label"))
     return redirect(url_for("dashboard.payments_page", ns=created.id, notice=f"Created {created.id}"), code=303)
+
+
+# -- reset and delete, each after a confirmation page ----------------------------------------------
+
+@bp.get("/namespaces/<namespace_id>/<any(reset, delete):action>")
+def confirm_page(namespace_id: str, action: str):
+    """What the action would remove, and a form to do it: nothing changes until it is posted."""
+    return _confirm_view(namespace_id, action)
+
+
+def _confirm_view(namespace_id: str, action: str, status: int = 200, problem: str | None = None):
+    _namespace()
+    target = namespaces.get(_store(), namespace_id)
+    if action == "delete" and target.is_default:
+        status, problem = 409, "The default namespace cannot be deleted; reset it instead."
+    return _page("namespace_confirm.html", "namespaces", http_status=status, target=target, action=action,
+                 payments=namespaces.payment_count(_store(), target.id), problem=problem)
+
+
+@bp.post("/namespaces/<namespace_id>/<any(reset, delete):action>")
+def reset_or_delete(namespace_id: str, action: str):
+    if request.form.get("confirm") != "yes":
+        return _confirm_view(namespace_id, action, 400, "Tick the box to confirm first.")
+    target = namespaces.get(_store(), namespace_id)
+    if action == "delete":
+        if target.is_default:
+            return _confirm_view(namespace_id, action)
+        lifecycle.delete(_provider(), target.id)
+        return redirect(url_for("dashboard.namespaces_page", notice=f"Deleted {target.id}: its payments, keys, "
+                                                                     "settings and webhooks are gone"), code=303)
+    lifecycle.reset(_provider(), target.id, keep_config=False)
+    return redirect(url_for("dashboard.payments_page", ns=target.id, notice=(
+        f"Reset {target.id}: its payments, webhooks and jobs are gone; settings, faults, outcomes and clock are "
+        "back to the defaults; its keys, webhook endpoints and allowed origins stay")), code=303)
 
 
 # -- payments ----------------------------------------------------------------------------------

@@ -38,7 +38,8 @@ def money(amount: int | None, currency: str | None) -> str:
 def namespace_row(listed: Listed) -> dict:
     namespace = listed.namespace
     return {"id": namespace.id, "default": namespace.is_default, "created_at": iso_ms(namespace.created_at),
-            "clock": namespace.clock_mode, "now": iso_ms(namespace.now_ms()), "payments": listed.payments}
+            "clock": namespace.clock_mode, "now": iso_ms(namespace.now_ms()), "payments": listed.payments,
+            "label": namespace.label}
 
 
 # -- payments -----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import unicodedata
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,11 +27,16 @@ from ..runtime import clock as clocks
 from ..runtime.store import Store
 from . import namespace_config
 from .errors import INVALID_CONFIG
+from .errors import INVALID_STATE
 from .errors import NAMESPACE_NOT_FOUND
 from .errors import DomainError
 from .randomness import Draws
 
 DEFAULT_ID = "ns_default"
+LABEL_MAX = 80
+# What a full reset keeps of the settings besides the keys: the origins a merchant page embeds the
+# checkout from are its wiring (like its webhook endpoints), not steering.
+WIRING_SETTINGS = ("allowed_origins",)
 
 # Tables holding a namespace's data; reset empties them, keys and settings stay.
 DATA_TABLES = (
@@ -78,6 +84,10 @@ class Namespace:
     publishes_events: bool = False
     # Whether API calls may be faulted (mock_psp/web/api_faults.py): lets every other call skip a write.
     api_faults_active: bool = False
+    # What a person calls it ("test shop, hyperswitch"), or None.
+    label: str | None = None
+    # The clock it was made with: a full reset gives it back.
+    starting_clock: str = clocks.SYSTEM
 
     @property
     def clock(self):
@@ -169,6 +179,8 @@ def _from_row(row, keys: Mapping[str, Mapping[str, str]], settings: dict) -> Nam
         scripted_outcomes=tuple(json.loads(row["scripted_outcomes"])),
         publishes_events=bool(row["publishes_events"]),
         api_faults_active=row["api_faults"] != "{}" or row["api_fault_script"] != "[]",
+        label=row["label"],
+        starting_clock=row["starting_clock"] or clocks.SYSTEM,
     )
 
 
@@ -210,9 +222,36 @@ def find_by_key(store: Store, dialect_key: str, name: str, value: str) -> Namesp
     return find(store, row["namespace_id"]) if row else None
 
 
+def counts(store: Store) -> tuple[int, int]:
+    """How many namespaces, and how many payments in all of them."""
+    with store.read() as db:
+        return (db.execute("SELECT count(*) FROM namespaces").fetchone()[0],
+                db.execute("SELECT count(*) FROM payments").fetchone()[0])
+
+
+def payment_count(store: Store, namespace_id: str) -> int:
+    with store.read() as db:
+        return db.execute("SELECT count(*) FROM payments WHERE namespace_id = ?", [namespace_id]).fetchone()[0]
+
+
 def list_all(store: Store) -> list[Namespace]:
     with store.read() as db:
         return _load(db, db.execute("SELECT * FROM namespaces ORDER BY created_at, id"))
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str
+    label: str | None
+    is_default: bool
+
+
+def choices(store: Store, limit: int = 50) -> list[Choice]:
+    """Ids and labels for a switcher: the default namespace first, then the newest."""
+    with store.read() as db:
+        rows = db.execute("SELECT id, label, is_default FROM namespaces ORDER BY is_default DESC, created_at DESC, "
+                          "rowid DESC LIMIT ?", [limit]).fetchall()
+    return [Choice(r["id"], r["label"], bool(r["is_default"])) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -253,17 +292,37 @@ def _check_clock_mode(mode: Any) -> str:
     return mode
 
 
+def check_label(label: Any) -> str | None:
+    """A label is one line of printable text, at most LABEL_MAX characters (NFC); blank is none."""
+    if label is None:
+        return None
+    if not isinstance(label, str):
+        raise DomainError(INVALID_CONFIG, "label: must be text, such as \"test shop, hyperswitch\"",
+                          {"field": "label"})
+    label = unicodedata.normalize("NFC", label).strip()
+    if len(label) > LABEL_MAX:
+        raise DomainError(INVALID_CONFIG, f"label: at most {LABEL_MAX} characters", {"field": "label"})
+    # Control and format characters (a newline, a bell, a bidi override, a lone surrogate) would
+    # garble a banner, a log line or the dashboard's table.
+    if any(unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn") for char in label):
+        raise DomainError(INVALID_CONFIG, "label: one line of printable text, without control characters",
+                          {"field": "label"})
+    return label or None
+
+
 def _insert(store: Store, namespace_id: str, is_default: bool, specs: KeySpecs, seed: int, clock_mode: str,
-            config: Any = None) -> Namespace:
+            config: Any = None, label: Any = None) -> Namespace:
     _check_seed(seed)
     _check_clock_mode(clock_mode)
+    label = check_label(label)
     now = clocks.system_now_ms()
     with store.write() as db:
         db.execute(
-            """INSERT INTO namespaces (id, is_default, created_at, config, seed, clock_mode, virtual_now)
-               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            """INSERT INTO namespaces (id, is_default, created_at, config, seed, clock_mode, virtual_now, label,
+                                       starting_clock)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [namespace_id, int(is_default), now, json.dumps(namespace_config.default_config()), seed, clock_mode,
-             now if clock_mode == clocks.VIRTUAL else None],
+             now if clock_mode == clocks.VIRTUAL else None, label, clock_mode],
         )
         _add_keys(db, namespace_id, is_default, specs)
         if config:
@@ -281,11 +340,25 @@ def ensure_default(store: Store, specs: KeySpecs = NO_KEYS, seed: int | None = N
 
 
 def create(store: Store, specs: KeySpecs = NO_KEYS, seed: int | None = None, clock_mode: str = clocks.SYSTEM,
-           config: Any = None) -> Namespace:
+           config: Any = None, label: Any = None) -> Namespace:
     """A fresh namespace with random keys (the seed governs its data, not its keys), and ``config``
     applied in the same transaction."""
     return _insert(store, "ns_" + secrets.token_hex(8), False, specs,
-                   secrets.randbits(63) if seed is None else seed, clock_mode, config)
+                   secrets.randbits(63) if seed is None else seed, clock_mode, config, label)
+
+
+def set_label(store: Store, namespace_id: str, label: Any) -> Namespace:
+    label = check_label(label)
+    with store.write() as db:
+        get(store, namespace_id)
+        db.execute("UPDATE namespaces SET label = ? WHERE id = ?", [label, namespace_id])
+        return get(store, namespace_id)
+
+
+def set_starting_clock(store: Store, namespace_id: str, mode: str) -> None:
+    """The clock a full reset gives back (``serve --clock`` sets the default namespace's)."""
+    with store.write() as db:
+        db.execute("UPDATE namespaces SET starting_clock = ? WHERE id = ?", [_check_clock_mode(mode), namespace_id])
 
 
 # -- settings -----------------------------------------------------------------------------------
@@ -363,13 +436,16 @@ def scripted_outcomes(store: Store, namespace_id: str) -> list[str]:
     return list(get(store, namespace_id).scripted_outcomes)
 
 
-# -- reset ----------------------------------------------------------------------------------------
+# -- reset and delete ------------------------------------------------------------------------------
 
 
 def reset(store: Store, namespace_id: str, keep_config: bool = True) -> Namespace:
-    """Delete the namespace's data; its keys stay, its random sequence restarts."""
+    """Delete the namespace's data; its keys, webhook endpoints and dialect settings stay, its random
+    sequence restarts, its scripted outcomes and fault scripts go. Without ``keep_config`` its steering
+    goes too: settings (all but the wiring, WIRING_SETTINGS), webhook and API faults, and the clock,
+    which is the one it was made with again (a virtual one standing at the real time)."""
     with store.write() as db:
-        get(store, namespace_id)
+        namespace = get(store, namespace_id)
         for table in DATA_TABLES:
             db.execute(f"DELETE FROM {table} WHERE namespace_id = ?", [namespace_id])
         db.execute(
@@ -378,8 +454,58 @@ def reset(store: Store, namespace_id: str, keep_config: bool = True) -> Namespac
             [namespace_id],
         )
         if not keep_config:
-            db.execute(
-                "UPDATE namespaces SET config = ?, api_faults = '{}' WHERE id = ?",
-                [json.dumps(namespace_config.default_config()), namespace_id],
-            )
+            _undo_steering(db, namespace)
         return get(store, namespace_id)
+
+
+def _undo_steering(db, namespace: Namespace) -> None:
+    config = namespace_config.default_config()
+    config.update({key: namespace.config[key] for key in WIRING_SETTINGS if key in namespace.config})
+    mode = namespace.starting_clock
+    db.execute(
+        "UPDATE namespaces SET config = ?, api_faults = '{}', faults = '{}', fault_rng_counter = 0, "
+        "clock_mode = ?, virtual_now = ? WHERE id = ?",
+        [json.dumps(config), mode, clocks.system_now_ms() if mode == clocks.VIRTUAL else None, namespace.id],
+    )
+    db.execute("UPDATE webhook_endpoints SET faults = '{}', fault_script = '[]' WHERE namespace_id = ?",
+               [namespace.id])
+
+
+@dataclass(frozen=True)
+class ResetAll:
+    ids: tuple[str, ...]
+    payments_removed: int
+
+
+def reset_all(store: Store, keep_config: bool = True) -> ResetAll:
+    """Reset every namespace, in one transaction."""
+    with store.write() as db:
+        payments = db.execute("SELECT count(*) FROM payments").fetchone()[0]
+        ids = [row["id"] for row in db.execute("SELECT id FROM namespaces ORDER BY created_at, id")]
+        for namespace_id in ids:
+            reset(store, namespace_id, keep_config)
+    return ResetAll(tuple(ids), payments)
+
+
+def _tables_of_namespaces(db) -> list[str]:
+    """Every table with a namespace_id column: read from the schema, so a table added later is
+    never left holding a deleted namespace's rows."""
+    tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                           "AND name NOT LIKE 'sqlite_%' AND name != '_sqlite_migrations'")]
+    return [table for table in tables
+            if any(column[1] == "namespace_id" for column in db.execute(f"PRAGMA table_info({table})"))]
+
+
+def delete(store: Store, namespace_id: str) -> None:
+    """Remove the namespace and every row it owns (data, keys, settings, endpoints, jobs), all or
+    nothing; its keys stop working. The default namespace stays: it can be reset."""
+    if namespace_id == DEFAULT_ID:
+        raise DomainError(INVALID_STATE, "The default namespace cannot be deleted; reset it instead "
+                          "(POST /_mock/reset, or mock-psp reset)",
+                          {"object": "namespace", "object_id": namespace_id, "action": "delete", "status": "default",
+                           "allowed": ["reset"]})
+    with store.write() as db:
+        get(store, namespace_id)
+        for table in _tables_of_namespaces(db):
+            db.execute(f"DELETE FROM {table} WHERE namespace_id = ?", [namespace_id])
+        db.execute("DELETE FROM namespaces WHERE id = ?", [namespace_id])

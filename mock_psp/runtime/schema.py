@@ -548,3 +548,16 @@ def m013_stored_cards_carry_their_outcome(db: Database) -> None:
     # A card is now stored with what its sandbox does (test_outcome), decided by the dialect it was
     # entered through; cards stored before get the outcome their number had then.
     fill_card_outcomes(db)
+
+
+@migrations()
+def m014_namespace_label_and_starting_clock(db: Database) -> None:
+    db.executescript(
+        """
+        -- What a person calls the namespace ("test shop, hyperswitch"); NULL: nothing but its id.
+        ALTER TABLE namespaces ADD COLUMN label TEXT;
+        -- The clock it was made with, which a full reset (keep_config false) gives back. NULL for
+        -- a namespace made before: the system clock (its clock now may be a steered one).
+        ALTER TABLE namespaces ADD COLUMN starting_clock TEXT;
+        """
+    )

@@ -128,7 +128,8 @@ class Namespace:
         return path
 
     def reset(self, keep_config: bool = True) -> None:
-        """Empty the namespace (payments, refunds, jobs, outcomes); keys stay."""
+        """Empty the namespace (payments, refunds, jobs, outcomes); keys stay. ``keep_config=False``
+        also puts its settings, faults and clock back to the defaults."""
         self.client.reset(keep_config)
 
     def events(self, payment_id: str) -> list[dict]:
