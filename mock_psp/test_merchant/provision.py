@@ -145,13 +145,15 @@ def _allow_origin(control: Control, url: str) -> None:
 
 
 def saved_wiring(merchant: Merchant) -> Wiring | None:
-    """The wiring a previous run saved in this database, if any (with this run's control token)."""
+    """The wiring a previous run saved in this database, if any, with this run's provider URL and
+    control token: the provider it is started with wins over the one it last ran with (a provider
+    on another port has other namespaces; provisioning then finds or makes the shop's)."""
     store = merchant.store
     credentials = store.setting("credentials")
     if not credentials:
         return None
     return Wiring(dialect=store.setting("dialect") or merchant.wiring.dialect,
-                  psp_url=store.setting("psp_url") or merchant.wiring.psp_url, namespace=store.setting("namespace"),
+                  psp_url=merchant.wiring.psp_url, namespace=store.setting("namespace"),
                   credentials=json.loads(credentials), scheme=store.setting("scheme"), secret=store.setting("secret"),
                   url=store.setting("url"), endpoint_id=store.setting("endpoint_id"),
                   control_token=merchant.wiring.control_token)

@@ -45,3 +45,22 @@ def test_up_starts_both_wired_prints_urls_and_keys_and_stops_on_ctrl_c(tmp_path)
     assert process.returncode == 0, err
     assert "mock-psp stopped." in out
     print(f"mock-psp up was ready in {ready_after:.2f} s")  # measured, not asserted
+
+
+def test_a_second_up_on_another_port_rewires_the_shop_to_the_provider_it_runs_with(tmp_path):
+    # The merchant's database remembers the provider URL of its first run; a later run on
+    # another port (up --port 0 twice) must use the provider it was started with.
+    from mock_psp.harness import start_harness
+
+    settings = {"db": str(tmp_path / "psp.db"), "port": 0}
+    paid = []
+    for _ in range(2):
+        harness = start_harness(settings, dialect="hyperswitch", merchant_db=str(tmp_path / "shop.db"))
+        try:
+            order = requests.post(f"{harness.shop_url}/_merchant/orders", timeout=10,
+                                  json={"amount": 1450, "currency": "USD", "card": "4242424242424242"}).json()
+            paid.append(order["state"])
+            assert harness.merchant.merchant.wiring.psp_url == harness.psp_url
+        finally:
+            harness.stop()
+    assert paid == ["paid", "paid"]
